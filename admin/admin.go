@@ -1,0 +1,127 @@
+package admin
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// basePath is where the appliance mounts Handler. Pages need it for absolute
+// links and form actions.
+const basePath = "/admin"
+
+// Config configures the admin web handler. The zero value is usable: no
+// logging, and no setup token file to clean up.
+type Config struct {
+	// Logger receives request failures and setup events, already scoped by
+	// the caller (component=admin); nil discards them.
+	Logger *slog.Logger
+	// SetupTokenFile is the file EnsureSetupToken wrote; it is removed once
+	// setup completes.
+	SetupTokenFile string
+}
+
+// Validate reports configuration errors. There are none to find yet; it
+// exists so that the appliance validates every subsystem the same way.
+func (c Config) Validate() error { return nil }
+
+// Admin is the admin web surface. It is safe for concurrent use.
+type Admin struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *Store
+	pages  *pages
+	assets *assets
+	router http.Handler
+}
+
+// New builds the admin handler. Templates and assets are parsed here, once;
+// the store stays owned by the caller, who closes it after the HTTP server
+// has stopped.
+func New(cfg Config, store *Store) (*Admin, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if store == nil {
+		return nil, errors.New("admin: new: nil store")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &Admin{cfg: cfg, log: log, store: store}
+	var err error
+	if a.assets, err = newAssets(); err != nil {
+		return nil, err
+	}
+	if a.pages, err = newPages(a.assets); err != nil {
+		return nil, err
+	}
+	a.router = a.routes()
+	return a, nil
+}
+
+// Handler returns the admin router, with paths relative to its mount point:
+// the appliance mounts it at /admin. It does no CSRF checking of its own: the
+// appliance wraps unsafe methods in http.CrossOriginProtection.
+func (a *Admin) Handler() http.Handler { return a.router }
+
+func (a *Admin) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(ensureRequestID, middleware.Recoverer, securityHeaders)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.httpError(w, r, ErrNotFound) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		a.httpError(w, r, errMethodNotAllowed)
+	})
+	r.Get("/", a.index)
+	r.Get("/setup", a.getSetup)
+	r.Post("/setup", a.postSetup)
+	r.Get("/static/{name}", a.static)
+	return r
+}
+
+// ensureRequestID adds a request ID unless the appliance's router already did.
+func ensureRequestID(next http.Handler) http.Handler {
+	withID := middleware.RequestID(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if middleware.GetReqID(r.Context()) != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		withID.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every admin response carries. The CSP
+// allows only our own scripts and styles, so pages have no inline code.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
+			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		// The setup URL carries its token in the query: never leak it in a Referer.
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// indexPage is the data of index.html.
+type indexPage struct {
+	SetupPending bool
+}
+
+// index is the admin home. The panel proper (rooms, users) comes in a later
+// release; for now it says so and whether setup is still pending.
+func (a *Admin) index(w http.ResponseWriter, r *http.Request) {
+	has, err := a.store.HasAdmin(r.Context())
+	if err != nil {
+		a.httpError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "index.html", indexPage{SetupPending: !has})
+}
