@@ -250,6 +250,19 @@ func (p *Page) Navigate(url string) {
 	p.Do(chromedp.Navigate(url))
 }
 
+// Run runs one chromedp action that returns a value, such as
+// chromedp.WaitEvent, within the page timeout.
+func Run[T any](p *Page, a chromedp.Action[T]) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		p.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
 // Eval evaluates the JavaScript expression in the page, awaits it when it
 // is a promise, and decodes the result into T.
 func Eval[T any](p *Page, expr string) T {

@@ -1,0 +1,210 @@
+package web
+
+import (
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func get(t *testing.T, h http.Handler, method, target string, header ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func checkHeader(t *testing.T, resp *http.Response, key, want string) {
+	t.Helper()
+	if got := resp.Header.Get(key); got != want {
+		t.Errorf("%s %s: got %q, want %q", resp.Request.URL.Path, key, got, want)
+	}
+}
+
+func TestIndex(t *testing.T) {
+	h := Handler()
+	resp := get(t, h, "GET", "/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status: got %d, want 200", resp.StatusCode)
+	}
+	checkHeader(t, resp, "Content-Type", "text/html; charset=utf-8")
+	checkHeader(t, resp, "Cache-Control", "no-cache")
+	page := body(t, resp)
+	for _, s := range []string{"<title>Conclave</title>", "Private video meetings. End-to-end encrypted.",
+		"Start a meeting", `href="/ca.crt"`, `href="/admin/"`, `aria-live=`} {
+		if !strings.Contains(page, s) {
+			t.Errorf("page does not contain %q", s)
+		}
+	}
+
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag on the page")
+	}
+	if resp := get(t, h, "GET", "/", "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation: got %d, want 304", resp.StatusCode)
+	}
+	if resp := get(t, h, "HEAD", "/"); resp.StatusCode != http.StatusOK || body(t, resp) != "" {
+		t.Errorf("HEAD: got %d with a body, want 200 without", resp.StatusCode)
+	}
+}
+
+var staticRef = regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`)
+
+func TestReferencedAssetsAreImmutable(t *testing.T) {
+	h := Handler()
+	page := body(t, get(t, h, "GET", "/"))
+	refs := staticRef.FindAllStringSubmatch(page, -1)
+	if len(refs) < 3 {
+		t.Fatalf("got %d static references, want the icon, the stylesheet and the script", len(refs))
+	}
+	for _, m := range refs {
+		resp := get(t, h, "GET", m[1])
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: got %d, want 200", m[1], resp.StatusCode)
+			continue
+		}
+		want, _ := contentType(path.Ext(m[1]))
+		checkHeader(t, resp, "Content-Type", want)
+		checkHeader(t, resp, "Cache-Control", "public, max-age=31536000, immutable")
+		name := strings.SplitN(strings.TrimPrefix(m[1], "/static/"), "/", 2)[1]
+		embedded, err := fs.ReadFile(files, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body(t, resp) != string(embedded) {
+			t.Errorf("%s: body differs from the embedded %s", m[1], name)
+		}
+	}
+}
+
+// TestModuleImportsResolve follows every module's relative imports, which
+// carry no hash of their own, and checks each is served.
+func TestModuleImportsResolve(t *testing.T) {
+	s, err := newSite(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.routes()
+	importRe := regexp.MustCompile(`(?m)^import [^;]* from '(\.\.?/[^']+)';`)
+	n := 0
+	for name, f := range s.assets {
+		if path.Ext(name) != ".js" {
+			continue
+		}
+		for _, m := range importRe.FindAllStringSubmatch(string(f.body), -1) {
+			n++
+			target := staticPrefix + s.version + "/" + path.Join(path.Dir(name), m[1])
+			if resp := get(t, h, "GET", target); resp.StatusCode != http.StatusOK {
+				t.Errorf("%s imports %s: %s is %d", name, m[1], target, resp.StatusCode)
+			}
+		}
+	}
+	if n < 2 {
+		t.Errorf("followed %d imports, want at least landing.js's two", n)
+	}
+}
+
+func TestNotFoundAndMethods(t *testing.T) {
+	s, err := newSite(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.routes()
+	v := s.version
+	tests := []struct {
+		method, target string
+		want           int
+	}{
+		{"GET", "/nope", http.StatusNotFound},
+		{"GET", "/index.html", http.StatusNotFound},
+		{"GET", "/favicon.ico", http.StatusNotFound},
+		{"GET", "/r/brisk-otter-42", http.StatusNotFound},
+		{"GET", "/static/", http.StatusNotFound},
+		{"GET", "/static/" + v + "/", http.StatusNotFound},
+		{"GET", "/static/" + v + "/nope.js", http.StatusNotFound},
+		{"GET", "/static/" + v + "/index.html", http.StatusNotFound},
+		{"GET", "/static/0000000000000000/js/landing.js", http.StatusNotFound},
+		{"GET", "/static/" + v + "/js/landing.js", http.StatusOK},
+		{"POST", "/", http.StatusMethodNotAllowed},
+		{"DELETE", "/static/" + v + "/css/app.css", http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		if got := get(t, h, tt.method, tt.target).StatusCode; got != tt.want {
+			t.Errorf("%s %s: got %d, want %d", tt.method, tt.target, got, tt.want)
+		}
+	}
+}
+
+func TestNewSiteRefusesBrokenFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  string
+	}{
+		{"unknown extension", fstest.MapFS{"x.bin": {Data: []byte("x")}}, `no content type for ".bin"`},
+		{"missing asset", fstest.MapFS{"index.html": {Data: []byte(`{{asset "css/nope.css"}}`)}}, `no static file "css/nope.css"`},
+		{"bad template", fstest.MapFS{"index.html": {Data: []byte(`{{asset`)}}, "parse index.html"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := newSite(tt.files)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVersionFollowsContent(t *testing.T) {
+	version := func(css string) string {
+		s, err := newSite(fstest.MapFS{
+			"css/app.css":  {Data: []byte(css)},
+			"js/a.js":      {Data: []byte("// @ts-check\n")},
+			"index.html":   {Data: []byte(`<link href="{{asset "css/app.css"}}">`)},
+			"img/icon.svg": {Data: []byte("<svg/>")},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.version
+	}
+	a, b, c := version("a{}"), version("a{}"), version("b{}")
+	if a != b || a == c {
+		t.Errorf("versions: same content %q %q, changed content %q; want equal then different", a, b, c)
+	}
+}
+
+func TestContentTypes(t *testing.T) {
+	tests := []struct{ ext, want string }{
+		{".js", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".ico", "image/x-icon"},
+		{".exe", ""},
+	}
+	for _, tt := range tests {
+		if got, _ := contentType(tt.ext); got != tt.want {
+			t.Errorf("contentType(%q): got %q, want %q", tt.ext, got, tt.want)
+		}
+	}
+}
