@@ -41,17 +41,17 @@ type Config struct {
 // Default listen addresses. Unprivileged unless a domain is given, in which
 // case a VPS owner expects the standard ports (DESIGN.md "Shape of the process").
 const (
-	defaultHTTPSAddr        = ":8443"
-	defaultHTTPAddr         = ":8080"
-	defaultHTTPSAddrDomain  = ":443"
-	defaultHTTPAddrDomain   = ":80"
-	defaultTURNAddr         = ":3478"
-	defaultMediaUDPAddr     = ":7882"
-	defaultMetricsAddr      = "127.0.0.1:9470"
-	defaultDataDir          = "./conclave-data"
-	addrOff                 = "off"
-	logFormatText           = "text"
-	logFormatJSON           = "json"
+	defaultHTTPSAddr       = ":8443"
+	defaultHTTPAddr        = ":8080"
+	defaultHTTPSAddrDomain = ":443"
+	defaultHTTPAddrDomain  = ":80"
+	defaultTURNAddr        = ":3478"
+	defaultMediaUDPAddr    = ":7882"
+	defaultMetricsAddr     = "127.0.0.1:9470"
+	defaultDataDir         = "./conclave-data"
+	addrOff                = "off"
+	logFormatText          = "text"
+	logFormatJSON          = "json"
 )
 
 // Defaults fills every empty field with its zero-config value.

@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,6 +186,57 @@ func SPKIHash(cert *x509.Certificate) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
+// LeafSPKI connects to the TLS server at addr (host:port) with serverName
+// as SNI (empty for none, as a browser does for an IP address), verifies
+// the chain against rootPEM when it is not empty, and returns the SPKI hash
+// of the leaf the server presents, for BrowserOptions.TrustSPKIs. It is how
+// a test that holds a CA's root, such as the appliance's built-in CA,
+// gets the browser to trust that server.
+func LeafSPKI(t testing.TB, addr, serverName string, rootPEM []byte) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Verification happens below, against rootPEM only, not the system roots.
+	d := tls.Dialer{Config: &tls.Config{ServerName: serverName, InsecureSkipVerify: true}}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		t.Fatalf("leaf spki: dial %s: %v", addr, err)
+		return ""
+	}
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(rootPEM) > 0 {
+		// Check the name the browser will check: the SNI, or the IP address.
+		host := serverName
+		if host == "" {
+			host, _, _ = net.SplitHostPort(addr)
+		}
+		if err := verifyChain(certs, rootPEM, host); err != nil {
+			t.Fatalf("leaf spki: %s: %v", addr, err)
+			return ""
+		}
+	}
+	return SPKIHash(certs[0])
+}
+
+// verifyChain checks that the presented certificates chain to rootPEM and
+// that the leaf is valid for host.
+func verifyChain(certs []*x509.Certificate, rootPEM []byte, host string) error {
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(rootPEM) {
+		return errors.New("no certificate in the root PEM")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	_, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: host})
+	if err != nil {
+		return fmt.Errorf("does not chain to the root: %w", err)
+	}
+	return nil
+}
+
 // Page is one browser tab. Its helpers fail the test on error, so call them
 // from the test goroutine only. It is closed by a t.Cleanup.
 type Page struct {
@@ -267,13 +321,7 @@ func Run[T any](p *Page, a chromedp.Action[T]) T {
 // is a promise, and decodes the result into T.
 func Eval[T any](p *Page, expr string) T {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		p.t.Fatalf("eval %q: %v", expr, err)
-	}
-	return v
+	return Run(p, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
 
 // WaitFor polls the JavaScript expression until it is truthy, within the

@@ -2,8 +2,15 @@ package testenv
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"image/png"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // strictCSP is the policy of the test page: no inline script may run.
@@ -124,6 +132,9 @@ type recordTB struct {
 func (r *recordTB) Helper()           {}
 func (r *recordTB) Skip(args ...any)  { r.skipped = fmt.Sprint(args...) }
 func (r *recordTB) Fatal(args ...any) { r.failed = fmt.Sprint(args...) }
+func (r *recordTB) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+}
 
 func TestFindChromiumMissing(t *testing.T) {
 	tests := []struct {
@@ -149,4 +160,55 @@ func TestFindChromiumMissing(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestLeafSPKI(t *testing.T) {
+	srv := newCSPServer(t)
+	addr := srv.Listener.Addr().String()
+	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	wrongRoot := selfSignedPEM(t)
+	tests := []struct {
+		name       string
+		serverName string
+		root       []byte
+		wantErr    string
+	}{
+		{"unverified", "", nil, ""},
+		{"verified by IP", "", root, ""},
+		{"verified by name", "example.com", root, ""},
+		{"wrong root", "", wrongRoot, "does not chain to the root"},
+		{"wrong name", "meet.example.org", root, "does not chain to the root"},
+		{"not PEM", "", []byte("nothing"), "no certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recordTB{TB: t}
+			got := LeafSPKI(r, addr, tt.serverName, tt.root)
+			if !strings.Contains(r.failed, tt.wantErr) || (tt.wantErr == "") != (r.failed == "") {
+				t.Fatalf("failure: got %q, want one with %q", r.failed, tt.wantErr)
+			}
+			if want := SPKIHash(srv.Certificate()); tt.wantErr == "" && got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// selfSignedPEM returns a new self-signed CA certificate that signed nothing.
+func selfSignedPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "other root"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -17,7 +17,7 @@ export const SECRET_BYTES = 32;
 const ROOM_NAME_RE = /^[a-z0-9_-]{1,64}$/;
 
 // Short, friendly, unambiguous words. With two words and a number from 10
-// to 99 there are about 1.2 million names, so that two groups on one
+// to 99 there are about 1.3 million names, so that two groups on one
 // server rarely draw the same room.
 const ADJECTIVES = [
   'able', 'agile', 'amber', 'amiable', 'ample', 'artful', 'azure', 'balmy',
