@@ -89,7 +89,7 @@ func (a *Appliance) printBanner() {
 		fmt.Fprintf(&b, "%-13s%s\n", "  TLS:", st.Mode)
 	}
 	if u := a.SetupURL(); u != "" {
-		fmt.Fprintf(&b, "\n  First run: create the admin account within %s at\n    %s\n", setupTokenTTL, u)
+		fmt.Fprintf(&b, "\n  First run: create the admin account within an hour at\n    %s\n", u)
 		fmt.Fprintf(&b, "  (the link is also in %s)\n", filepath.Join(a.cfg.DataDir, setupTokenFile))
 	}
 	b.WriteString("\n")
