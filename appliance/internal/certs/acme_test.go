@@ -267,8 +267,13 @@ func TestACMERealChallenges(t *testing.T) {
 func TestCloseDuringACMEOrder(t *testing.T) {
 	lis := listenChallenges(t)
 	p := startPebble(t, pebbleOptions{alwaysValid: true, httpPort: lis.httpPort, tlsPort: lis.httpsPort, holdOrders: true})
-	checkGoroutines(t)
-	t.Cleanup(p.srv.CloseClientConnections)
+	// certmagic starts one rate limiter per CA and account for the life of
+	// the process and never stops it (a TODO in its acmeclient.go).
+	checkGoroutines(t, "certmagic.(*RingBufferRateLimiter).loop")
+	t.Cleanup(func() {
+		p.releaseOrders() // the held handler has not read its body, so it misses the disconnect
+		p.srv.CloseClientConnections()
+	})
 	m := newManager(t, p.acmeConfig(t, t.TempDir(), lis.httpPort, lis.httpsPort))
 	lis.serve(t, m)
 	waitFor(t, 5*time.Second, "the ACME order", func() bool { return p.orders.Load() == 1 })

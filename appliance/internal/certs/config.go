@@ -30,8 +30,9 @@ const (
 // default except DataDir (needed by acme and internal) and the files of
 // ModeFiles.
 type Config struct {
-	// DataDir holds certmagic storage in DataDir/certs and the built-in CA
-	// in DataDir/pki (root.crt, root.key).
+	// DataDir holds certmagic storage in DataDir/certs (the built-in CA's
+	// leaves in DataDir/certs/internal) and the built-in CA's root in
+	// DataDir/pki (root.crt 0644, root.key 0600); directories are 0700.
 	DataDir string
 	Mode    Mode
 	// Domains are the --domain names; may be empty.

@@ -43,6 +43,7 @@ type Manager struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
+	// mu guards the fields below.
 	mu          sync.Mutex
 	lastErr     string
 	lastErrName string
@@ -105,16 +106,22 @@ func (m *Manager) start(ctx context.Context) error {
 			return err
 		}
 	default:
-		storage := filepath.Join(m.cfg.DataDir, "certs")
-		if err := ensurePrivateDir(storage); err != nil {
-			return err
+		// The built-in CA's leaves get their own storage root inside certs:
+		// certmagic's issue locks are keyed by name only, and an ACME obtain
+		// holds its lock through all of its retries (up to 30 days), which
+		// would stall the renewal of the fallback leaf for the same name.
+		acmeDir := filepath.Join(m.cfg.DataDir, "certs")
+		internalDir := filepath.Join(acmeDir, "internal")
+		for _, d := range []string{acmeDir, internalDir} {
+			if err := ensurePrivateDir(d); err != nil {
+				return err
+			}
 		}
-		fs := &certmagic.FileStorage{Path: storage}
-		if err := m.startInternal(ctx, fs); err != nil {
+		if err := m.startInternal(ctx, &certmagic.FileStorage{Path: internalDir}); err != nil {
 			return err
 		}
 		if m.mode == ModeACME {
-			if err := m.startACME(fs); err != nil {
+			if err := m.startACME(&certmagic.FileStorage{Path: acmeDir}); err != nil {
 				return err
 			}
 		}
