@@ -128,7 +128,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 		caCert = caCertHandler(root)
 	}
 	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), health: a.healthHandler(),
-		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, logger: a.logger.With("component", "http")})
+		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http")})
 
 	servers := []*server{
 		{name: "https", srv: a.newHTTPServer(router), ln: dm.http},

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -24,7 +25,9 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; worker-src
 // securityHeaders sets the headers of TESTPLAN.md on every response. HSTS
 // only while a publicly trusted certificate is served: pinning a browser to
 // HTTPS on a name whose certificate it does not trust would lock users out.
-func securityHeaders(publiclyTrusted func() bool) func(http.Handler) http.Handler {
+// HSTS is sent only for hosts that are one of the ACME domains: a LAN IP or
+// host name served by the built-in CA must never be pinned.
+func securityHeaders(publiclyTrusted func() bool, domains []string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
@@ -34,12 +37,26 @@ func securityHeaders(publiclyTrusted func() bool) func(http.Handler) http.Handle
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), geolocation=()")
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
-			if publiclyTrusted != nil && publiclyTrusted() {
+			if publiclyTrusted != nil && isDomainHost(r.Host, domains) && publiclyTrusted() {
 				h.Set("Strict-Transport-Security", "max-age=31536000")
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// isDomainHost reports whether the request's Host is one of domains.
+func isDomainHost(hostport string, domains []string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	for _, d := range domains {
+		if strings.EqualFold(strings.TrimSuffix(d, "."), host) {
+			return true
+		}
+	}
+	return false
 }
 
 // routerParts are the handlers the HTTPS router composes.
@@ -49,6 +66,7 @@ type routerParts struct {
 	health          http.Handler
 	caCert          http.Handler // nil without a built-in CA
 	publiclyTrusted func() bool
+	domains         []string
 	logger          *slog.Logger
 }
 
@@ -59,7 +77,7 @@ func newRouter(p routerParts) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	r.Use(middleware.Recoverer)
-	r.Use(securityHeaders(p.publiclyTrusted))
+	r.Use(securityHeaders(p.publiclyTrusted, p.domains))
 	r.Use(requestLogger(p.logger))
 	csrf := http.NewCrossOriginProtection()
 	r.Use(csrf.Handler)

@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"log/slog"
+	"net"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -38,5 +39,10 @@ func (c Config) certsRuntimeConfig(hosts []string, rt tlsRuntime) certs.Config {
 	cc.Registerer = rt.registerer
 	cc.AltHTTPPort = rt.httpPort
 	cc.AltTLSALPNPort = rt.httpsPort
+	// certmagic binds challenge ports itself unless it finds ours taken on
+	// the same host; telling it our host keeps it from trying.
+	if host, _, err := net.SplitHostPort(c.HTTPSAddr); err == nil {
+		cc.ACMEListenHost = host
+	}
 	return cc
 }
