@@ -15,8 +15,8 @@ const (
 	SecretTURN = "secret.turn"
 )
 
-// secretBytes is the size of every generated secret.
-const secretBytes = 32
+// generatedSecretBytes is the size of every generated secret.
+const generatedSecretBytes = 32
 
 // EnsureSecret returns the secret stored under name, generating and storing
 // a random one on first use. Secrets live in the database so that a backup
@@ -29,7 +29,7 @@ func (s *Store) EnsureSecret(ctx context.Context, name string) ([]byte, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	fresh := make([]byte, secretBytes)
+	fresh := make([]byte, generatedSecretBytes)
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("generate secret %s: %w", name, err)
 	}
@@ -56,7 +56,7 @@ func (s *Store) secret(ctx context.Context, q querier, name string) ([]byte, err
 		return nil, fmt.Errorf("read secret %s: %w", name, err)
 	}
 	v, err := base64.RawStdEncoding.DecodeString(enc)
-	if err != nil || len(v) != secretBytes {
+	if err != nil || len(v) != generatedSecretBytes {
 		return nil, fmt.Errorf("secret %s in the database is damaged", name)
 	}
 	return v, nil
