@@ -15,9 +15,6 @@ const (
 	SecretTURN = "secret.turn"
 )
 
-// generatedSecretBytes is the size of every generated secret.
-const generatedSecretBytes = 32
-
 // EnsureSecret returns the secret stored under name, generating and storing
 // a random one on first use. Secrets live in the database so that a backup
 // carries them and no secret is ever a default in code (STYLE.md B.6).
@@ -29,7 +26,7 @@ func (s *Store) EnsureSecret(ctx context.Context, name string) ([]byte, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	fresh := make([]byte, generatedSecretBytes)
+	fresh := make([]byte, secretBytes)
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("generate secret %s: %w", name, err)
 	}
@@ -56,7 +53,7 @@ func (s *Store) secret(ctx context.Context, q querier, name string) ([]byte, err
 		return nil, fmt.Errorf("read secret %s: %w", name, err)
 	}
 	v, err := base64.RawStdEncoding.DecodeString(enc)
-	if err != nil || len(v) != generatedSecretBytes {
+	if err != nil || len(v) != secretBytes {
 		return nil, fmt.Errorf("secret %s in the database is damaged", name)
 	}
 	return v, nil

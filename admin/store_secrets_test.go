@@ -36,8 +36,8 @@ func TestEnsureSecretIsStableAndShared(t *testing.T) {
 	}
 	wg.Wait()
 	for i, v := range got {
-		if len(v) != generatedSecretBytes || !bytes.Equal(v, got[0]) {
-			t.Fatalf("call %d got %x, want the same %d-byte secret as call 0 (%x)", i, v, generatedSecretBytes, got[0])
+		if len(v) != secretBytes || !bytes.Equal(v, got[0]) {
+			t.Fatalf("call %d got %x, want the same %d-byte secret as call 0 (%x)", i, v, secretBytes, got[0])
 		}
 	}
 	if again, _ := s1.EnsureSecret(t.Context(), SecretTURN); !bytes.Equal(again, got[0]) {
