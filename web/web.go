@@ -1,5 +1,5 @@
-// Package web serves Conclave's browser client: the landing page at "/"
-// and the static files it uses. Everything is embedded in the binary and
+// Package web serves Conclave's browser client: the landing page at "/",
+// the meeting page at "/r/ROOM", and the static files they use. Everything is embedded in the binary and
 // written as plain ES modules, so there is no build step.
 //
 // Static files are served under /static/VERSION/PATH, where VERSION is a
@@ -29,17 +29,19 @@ import (
 // files holds the client. Pages are *.html at the top level; everything
 // else is a static file.
 //
-//go:embed index.html css js img
+//go:embed index.html room.html css js img
 var files embed.FS
 
 const (
 	staticPrefix   = "/static/"
 	cacheImmutable = "public, max-age=31536000, immutable"
 	cachePage      = "no-cache"
+	maxRoomName    = 64
 )
 
-// Handler returns the handler for GET (and HEAD) "/" and
-// "/static/VERSION/...". Every other path is 404. Mount it at the root of
+// Handler returns the handler for GET (and HEAD) "/" (the landing page),
+// "/r/ROOM" (the meeting page) and "/static/VERSION/...". Every other path
+// is 404. Mount it at the root of
 // the router. It panics if the embedded files are inconsistent, a build
 // bug that the package's tests catch.
 func Handler() http.Handler {
@@ -151,8 +153,46 @@ func (s *site) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		serve(w, r, s.pages["index.html"], cachePage)
 	})
+	mux.HandleFunc("GET /r/{room}", s.serveRoom)
 	mux.HandleFunc("GET "+staticPrefix+"{version}/{path...}", s.serveStatic)
 	return mux
+}
+
+// serveRoom serves the meeting page for a valid room name. The room's
+// secret is in the link's fragment, which browsers never send, so the page
+// is the same for every room and the server learns nothing from serving it.
+// A name that is valid once lower-cased is redirected to that form (the
+// redirect keeps the fragment); anything else is 404, so that a mistyped
+// link fails here rather than inside the meeting.
+func (s *site) serveRoom(w http.ResponseWriter, r *http.Request) {
+	room := r.PathValue("room")
+	if validRoomName(room) {
+		serve(w, r, s.pages["room.html"], cachePage)
+		return
+	}
+	if lower := strings.ToLower(room); validRoomName(lower) {
+		target := "/r/" + lower
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// validRoomName reports whether name is 1 to 64 of a-z, 0-9, '-' and '_',
+// the rule of docs/protocol.md and js/lib/roomlink.js.
+func validRoomName(name string) bool {
+	if len(name) < 1 || len(name) > maxRoomName {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // serveStatic serves a static file of the current version. Other versions

@@ -137,7 +137,10 @@ func TestNotFoundAndMethods(t *testing.T) {
 		{"GET", "/nope", http.StatusNotFound},
 		{"GET", "/index.html", http.StatusNotFound},
 		{"GET", "/favicon.ico", http.StatusNotFound},
-		{"GET", "/r/brisk-otter-42", http.StatusNotFound},
+		{"GET", "/r/", http.StatusNotFound},
+		{"GET", "/r/brisk-otter-42/", http.StatusNotFound},
+		{"GET", "/r/brisk-otter-42/x", http.StatusNotFound},
+		{"POST", "/r/brisk-otter-42", http.StatusMethodNotAllowed},
 		{"GET", "/static/", http.StatusNotFound},
 		{"GET", "/static/" + v + "/", http.StatusNotFound},
 		{"GET", "/static/" + v + "/nope.js", http.StatusNotFound},
@@ -207,4 +210,132 @@ func TestContentTypes(t *testing.T) {
 			t.Errorf("contentType(%q): got %q, want %q", tt.ext, got, tt.want)
 		}
 	}
+}
+
+func TestRoomPage(t *testing.T) {
+	h := Handler()
+	index := body(t, get(t, h, "GET", "/"))
+	tests := []struct {
+		name, target string
+		want         int
+		location     string
+	}{
+		{"typical", "/r/brisk-otter-42", http.StatusOK, ""},
+		{"one character", "/r/a", http.StatusOK, ""},
+		{"underscore and digits", "/r/team_sync_2026", http.StatusOK, ""},
+		{"64 characters", "/r/" + strings.Repeat("a", 64), http.StatusOK, ""},
+		{"with query", "/r/t?name=Ada&autojoin=1", http.StatusOK, ""},
+		{"65 characters", "/r/" + strings.Repeat("a", 65), http.StatusNotFound, ""},
+		{"dot", "/r/a.b", http.StatusNotFound, ""},
+		{"space", "/r/a%20b", http.StatusNotFound, ""},
+		{"escaped slash", "/r/a%2Fb", http.StatusNotFound, ""},
+		{"non-ascii", "/r/%C3%A9migr%C3%A9", http.StatusNotFound, ""},
+		{"percent-encoded letter is still a letter", "/r/%61bc", http.StatusOK, ""},
+		{"upper case redirects", "/r/Team-Sync", http.StatusMovedPermanently, "/r/team-sync"},
+		{"redirect keeps the query", "/r/ABC?name=Ada", http.StatusMovedPermanently, "/r/abc?name=Ada"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := get(t, h, "GET", tt.target)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("GET %s: got %d, want %d", tt.target, resp.StatusCode, tt.want)
+			}
+			if got := resp.Header.Get("Location"); got != tt.location {
+				t.Errorf("Location: got %q, want %q", got, tt.location)
+			}
+			if tt.want != http.StatusOK {
+				return
+			}
+			checkHeader(t, resp, "Content-Type", "text/html; charset=utf-8")
+			checkHeader(t, resp, "Cache-Control", "no-cache")
+			page := body(t, resp)
+			if page == index {
+				t.Fatal("the room page is the landing page")
+			}
+			for _, s := range []string{`id="prejoin"`, `id="grid"`, `id="controls"`, `id="tile-template"`,
+				"/js/main.js", "/css/room.css", "Join now"} {
+				if !strings.Contains(page, s) {
+					t.Errorf("room page lacks %q", s)
+				}
+			}
+		})
+	}
+}
+
+// TestRoomPageAssets checks that every file the room page references is
+// served, and that every module of the meeting client is reachable from
+// main.js through imports, so that none is shipped but dead.
+func TestRoomPageAssets(t *testing.T) {
+	s, err := newSite(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.routes()
+	page := body(t, get(t, h, "GET", "/r/t"))
+	refs := staticRef.FindAllStringSubmatch(page, -1)
+	if len(refs) < 4 {
+		t.Fatalf("got %d static references, want icon, two stylesheets and the script", len(refs))
+	}
+	for _, m := range refs {
+		if resp := get(t, h, "GET", m[1]); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: got %d, want 200", m[1], resp.StatusCode)
+		}
+	}
+	importRe := regexp.MustCompile(`(?m)^import [^;]* from '(\.\.?/[^']+)';`)
+	seen := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		f, ok := s.assets[name]
+		if !ok {
+			t.Errorf("module %s is imported but not embedded", name)
+			return
+		}
+		for _, m := range importRe.FindAllStringSubmatch(string(f.body), -1) {
+			visit(path.Join(path.Dir(name), m[1]))
+		}
+	}
+	visit("js/main.js")
+	for _, want := range []string{"js/signal.js", "js/peer.js", "js/media.js", "js/meeting.js",
+		"js/ui/prejoin.js", "js/ui/grid.js", "js/ui/controls.js", "js/lib/roomlink.js"} {
+		if !seen[want] {
+			t.Errorf("%s is not reachable from js/main.js", want)
+		}
+	}
+	for name := range s.assets {
+		if strings.HasSuffix(name, ".js") && !seen[name] && name != "js/landing.js" {
+			t.Errorf("%s is embedded but imported by neither page", name)
+		}
+	}
+}
+
+func TestValidRoomName(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"a", true}, {"brisk-otter-42", true}, {"_-_", true}, {strings.Repeat("z", 64), true},
+		{"", false}, {strings.Repeat("z", 65), false}, {"A", false}, {"a b", false},
+		{"a/b", false}, {"é", false}, {"a\x00", false},
+	}
+	for _, tt := range tests {
+		if got := validRoomName(tt.in); got != tt.want {
+			t.Errorf("validRoomName(%q): got %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzValidRoomName(f *testing.F) {
+	for _, s := range []string{"a", "brisk-otter-42", "", "A", "a/b", "é", strings.Repeat("a", 65)} {
+		f.Add(s)
+	}
+	ok := regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validRoomName(s), ok.MatchString(s); got != want {
+			t.Errorf("validRoomName(%q): got %v, want %v (the regexp of roomlink.js)", s, got, want)
+		}
+	})
 }

@@ -182,3 +182,32 @@ export function parseJoinInput(input, origin) {
   if (!ROOM_NAME_RE.test(room)) return { error: ROOM_NAME_RULE };
   return { url: `${origin}/r/${encodeURIComponent(room)}${url.search}${url.hash}`, room };
 }
+
+/**
+ * Returns the room of a meeting page's path, `/r/ROOM`, lower-cased as the
+ * protocol wants it, or '' when the path is not a valid meeting path.
+ * @param {string} pathname such as location.pathname
+ * @returns {string}
+ */
+export function roomFromPath(pathname) {
+  const m = /^\/r\/([^/]+)$/.exec(pathname);
+  if (!m) return '';
+  let room;
+  try {
+    room = decodeURIComponent(m[1]).toLowerCase();
+  } catch {
+    return '';
+  }
+  return ROOM_NAME_RE.test(room) ? room : '';
+}
+
+/**
+ * Returns the room secret of a meeting link's fragment (`#k=SECRET`), or
+ * '' when there is none. The fragment never reaches the server.
+ * @param {string} hash such as location.hash
+ * @returns {string}
+ */
+export function secretFromFragment(hash) {
+  const k = new URLSearchParams(hash.replace(/^#/, '')).get('k') ?? '';
+  return /^[A-Za-z0-9_-]{1,128}$/.test(k) ? k : '';
+}

@@ -1,0 +1,129 @@
+// @ts-check
+/**
+ * Entry module of the meeting page, /r/ROOM#k=SECRET: reads the link,
+ * shows the pre-join screen (or skips it with ?autojoin=1), then runs the
+ * meeting. It is the only module that touches globals: it exposes a small
+ * read-only test hook, window.conclave.
+ */
+import { roomFromPath, secretFromFragment } from './lib/roomlink.js';
+import { browserStorage, DISPLAY_NAME_MAX, loadDisplayName, saveDisplayName } from './lib/prefs.js';
+import { LocalDevices } from './media.js';
+import { Meeting } from './meeting.js';
+import { byId } from './ui/dom.js';
+import { Controls } from './ui/controls.js';
+import { Grid } from './ui/grid.js';
+import { Prejoin } from './ui/prejoin.js';
+import { AudioSinks } from './ui/stage.js';
+import { Status } from './ui/status.js';
+import { serverErrorText, TEXT } from './ui/text.js';
+
+/**
+ * @typedef {object} Link
+ * @property {string} room
+ * @property {string} secret the room secret; end-to-end encryption (#4) uses it
+ * @property {string} name the name from ?name=, '' when absent
+ * @property {boolean} autojoin
+ */
+
+/** @returns {Link} */
+function readLink() {
+  const params = new URLSearchParams(location.search);
+  return {
+    room: roomFromPath(location.pathname),
+    secret: secretFromFragment(location.hash),
+    name: (params.get('name') ?? '').trim().slice(0, DISPLAY_NAME_MAX),
+    autojoin: params.get('autojoin') === '1',
+  };
+}
+
+/** The page's pieces, created once. */
+function createUI() {
+  const status = new Status();
+  /** @type {AudioSinks} */
+  const audio = new AudioSinks(byId('audio-sinks', HTMLElement), () => status.askForSound(() => audio.resume()));
+  return {
+    grid: new Grid(byId('grid', HTMLElement), byId('tile-template', HTMLTemplateElement)),
+    audio,
+    controls: new Controls(),
+    status,
+    count: byId('meeting-count', HTMLElement),
+  };
+}
+
+/** @type {{ meeting: Meeting | null, phase: string, secret: string }} */
+const app = { meeting: null, phase: 'loading', secret: '' };
+
+/** The test hook: plain data only, nothing that changes the meeting. */
+const hook = Object.freeze({
+  phase: () => app.phase,
+  state: () => app.meeting?.state ?? app.phase,
+  participants: () => app.meeting?.participants() ?? [],
+  stats: () => app.meeting?.stats() ?? Promise.resolve([]),
+  timings: () => ({ ...(app.meeting?.timings ?? {}) }),
+  hasSecret: () => app.secret !== '',
+  get pc() { return app.meeting?.pc ?? null; },
+});
+
+/**
+ * @param {Link} link
+ * @param {LocalDevices} local
+ * @param {string} name
+ * @param {ReturnType<typeof createUI>} ui
+ * @returns {Promise<void>} rejects with a SignalError
+ */
+async function startMeeting(link, local, name, ui) {
+  const joinClicked = performance.now();
+  byId('meeting-room', HTMLElement).textContent = link.room;
+  const meeting = new Meeting({ room: link.room, name, local, ui });
+  meeting.timings.joinClicked = joinClicked;
+  app.meeting = meeting;
+  app.phase = 'meeting';
+  await meeting.join();
+  byId('prejoin', HTMLElement).hidden = true;
+  byId('meeting', HTMLElement).hidden = false;
+  document.body.classList.add('in-meeting');
+  ui.grid.layout();
+}
+
+async function main() {
+  Object.defineProperty(window, 'conclave', { value: hook });
+  const link = readLink();
+  app.secret = link.secret;
+  const ui = createUI();
+  byId('rejoin-button', HTMLButtonElement).addEventListener('click', () => location.reload());
+  if (link.room === '') {
+    ui.status.ended(TEXT.endedTitle, serverErrorText('bad-room'));
+    return;
+  }
+  document.title = `${link.room} · Conclave`;
+  const storage = browserStorage();
+  const local = new LocalDevices();
+
+  if (link.autojoin) {
+    app.phase = 'joining';
+    await local.start();
+    await startMeeting(link, local, link.name || TEXT.guest, ui).catch((err) => {
+      ui.status.ended(TEXT.endedTitle, serverErrorText(err?.code ?? 'closed'));
+    });
+    return;
+  }
+
+  const prejoin = new Prejoin(local, { room: link.room, name: link.name || loadDisplayName(storage) });
+  prejoin.addEventListener('join', async (ev) => {
+    const { name } = /** @type {CustomEvent<{ name: string }>} */ (ev).detail;
+    saveDisplayName(storage, name);
+    prejoin.setBusy(true);
+    try {
+      await startMeeting(link, local, name, ui);
+      prejoin.hide();
+    } catch (err) {
+      prejoin.setBusy(false);
+      app.phase = 'prejoin';
+      prejoin.showError(serverErrorText(/** @type {{ code?: string }} */ (err)?.code ?? 'closed'));
+    }
+  });
+  app.phase = 'prejoin';
+  await prejoin.show();
+}
+
+main();

@@ -1,0 +1,278 @@
+// @ts-check
+/**
+ * A meeting in progress: the signaling session, the peer connection, the
+ * roster, and what we publish. It turns protocol events into a model that
+ * the stage renders, and control clicks into protocol messages.
+ * Issue #4 adds the keys (from the link's fragment) here.
+ */
+import { Signal, signalURL } from './signal.js';
+import { Peer, inboundStats } from './peer.js';
+import { canShareScreen, openScreen } from './media.js';
+import { mediaErrorText, serverErrorText, TEXT } from './ui/text.js';
+import { renderStage } from './ui/stage.js';
+
+/** @typedef {import('./signal.js').ParticipantInfo} ParticipantInfo */
+/** @typedef {import('./signal.js').TrackInfo} TrackInfo */
+/** @typedef {import('./signal.js').Welcome} Welcome */
+/** @typedef {'joining' | 'joined' | 'reconnecting' | 'ended'} MeetingState */
+
+/**
+ * @typedef {object} MeetingUI
+ * @property {import('./ui/grid.js').Grid} grid
+ * @property {import('./ui/stage.js').AudioSinks} audio
+ * @property {import('./ui/controls.js').Controls} controls
+ * @property {import('./ui/status.js').Status} status
+ * @property {HTMLElement} count the participant counter
+ */
+
+export class Meeting {
+  /** @type {MeetingState} */ state = 'joining';
+  /** Milestones in ms on the performance clock, for tests and diagnostics. */
+  timings = { joinClicked: 0, welcome: 0, firstRemoteFrame: 0 };
+  #name;
+  #local;
+  #ui;
+  #signal;
+  /** @type {Peer | null} */ #peer = null;
+  #selfId = '';
+  /** @type {Map<string, { id: string, name: string, tracks: Map<string, TrackInfo> }>} */
+  #roster = new Map();
+  /** @type {{ audio?: string, video?: string, screen?: string }} published track IDs on the current peer */
+  #published = {};
+  /** @type {MediaStreamTrack | null} */ #screen = null;
+
+  /**
+   * @param {object} opts
+   * @param {string} opts.room
+   * @param {string} opts.name
+   * @param {import('./media.js').LocalDevices} opts.local
+   * @param {MeetingUI} opts.ui
+   */
+  constructor({ room, name, local, ui }) {
+    this.#name = name;
+    this.#local = local;
+    this.#ui = ui;
+    this.#signal = new Signal({ url: signalURL(location), room, name });
+    this.#listen();
+  }
+
+  /** The current peer connection, for tests; null before the welcome. */
+  get pc() { return this.#peer?.pc ?? null; }
+
+  /**
+   * Joins; resolves once the server welcomed us.
+   * @returns {Promise<void>} rejects with a SignalError
+   */
+  async join() {
+    await this.#signal.join();
+    // Only a meeting that was joined takes the page's controls: a refused
+    // join leaves them to the next attempt.
+    this.#ui.grid.onFirstFrame((key) => {
+      if (!this.timings.firstRemoteFrame && !key.startsWith('self')) this.timings.firstRemoteFrame = performance.now();
+    });
+    const c = this.#ui.controls;
+    c.addEventListener('mic', () => this.#toggleMic());
+    c.addEventListener('camera', () => this.#toggleCamera());
+    c.addEventListener('screen', () => this.#toggleScreen());
+    c.addEventListener('leave', () => this.leave());
+    this.#render();
+  }
+
+  /** Leaves the meeting for good. */
+  leave() {
+    this.#signal.leave();
+  }
+
+  /** Inbound media statistics per received track. */
+  stats() {
+    return this.#peer ? inboundStats(this.#peer) : Promise.resolve([]);
+  }
+
+  /**
+   * Everyone in the meeting as plain data, ourselves first.
+   * @returns {{ id: string, name: string, self: boolean, tracks: TrackInfo[] }[]}
+   */
+  participants() {
+    const self = { id: this.#selfId, name: this.#name, self: true, tracks: this.#ownTracks() };
+    const others = [...this.#roster.values()].map((p) => ({ id: p.id, name: p.name, self: false, tracks: [...p.tracks.values()] }));
+    return [self, ...others];
+  }
+
+  #listen() {
+    const s = this.#signal;
+    /** @type {(type: string, fn: (detail: any) => void) => void} */
+    const on = (type, fn) => s.addEventListener(type, (ev) => fn(/** @type {CustomEvent} */ (ev).detail));
+    on('welcome', (w) => this.#onWelcome(w));
+    on('offer', (m) => this.#peer?.handleOffer(m));
+    on('answer', (m) => this.#peer?.handleAnswer(m));
+    on('candidate', (m) => this.#peer?.handleCandidate(m));
+    on('participant-joined', (m) => this.#upsert(m.participant));
+    on('participant-updated', (m) => this.#upsert(m.participant));
+    on('participant-left', (m) => {
+      this.#roster.delete(m.participantId);
+      this.#render();
+    });
+    on('track-published', (m) => {
+      this.#roster.get(m.participantId)?.tracks.set(m.track.trackId, m.track);
+      this.#render();
+    });
+    on('track-unpublished', (m) => {
+      this.#roster.get(m.participantId)?.tracks.delete(m.trackId);
+      this.#render();
+    });
+    on('mute', (m) => {
+      const t = this.#roster.get(m.participantId)?.tracks.get(m.trackId);
+      if (t) t.muted = !!m.muted;
+      this.#render();
+    });
+    on('error', (m) => {
+      if (!m.fatal) this.#ui.status.toast(serverErrorText(m.code));
+    });
+    on('reconnecting', () => {
+      this.state = 'reconnecting';
+      this.#ui.status.banner(TEXT.reconnecting);
+    });
+    on('closed', (d) => this.#onClosed(d));
+    window.addEventListener('pagehide', () => this.#signal.leave());
+  }
+
+  /** @param {Welcome} w */
+  #onWelcome(w) {
+    this.timings.welcome ||= performance.now();
+    this.state = 'joined';
+    this.#ui.status.banner('');
+    this.#selfId = w.participantId;
+    this.#roster.clear();
+    for (const p of w.participants ?? []) this.#upsert(p, false);
+    // A welcome, first or after a resume, starts a new peer connection: the
+    // server dropped the old session, and we publish everything again.
+    this.#peer?.close();
+    const peer = new Peer({ iceServers: w.iceServers ?? [], send: (m) => this.#signal.send(m), log: console.debug });
+    this.#peer = peer;
+    this.#published = {};
+    peer.addEventListener('remotetracks', () => this.#render());
+    peer.addEventListener('failed', () => this.#signal.reconnect());
+    peer.addEventListener('connectionstatechange', (ev) => {
+      const state = /** @type {CustomEvent} */ (ev).detail.state;
+      if (this.state !== 'joined') return;
+      if (state === 'disconnected' || state === 'failed') this.#ui.status.banner(TEXT.mediaReconnecting);
+      else if (state === 'connected') this.#ui.status.banner('');
+    });
+    const l = this.#local;
+    if (l.audio) this.#published.audio = peer.publish(l.audio, 'microphone', !l.micOn);
+    if (l.video) this.#published.video = peer.publish(l.video, 'camera', false);
+    if (this.#screen) this.#published.screen = peer.publish(this.#screen, 'screen', false);
+    this.#render();
+  }
+
+  /**
+   * @param {ParticipantInfo} p
+   * @param {boolean} [render]
+   */
+  #upsert(p, render = true) {
+    if (!p || p.id === this.#selfId) return;
+    this.#roster.set(p.id, { id: p.id, name: p.name, tracks: new Map((p.tracks ?? []).map((t) => [t.trackId, t])) });
+    if (render) this.#render();
+  }
+
+  /** @param {{ reason: string, error: { code: string } | null }} d */
+  #onClosed({ reason, error }) {
+    this.state = 'ended';
+    this.#peer?.close();
+    this.#peer = null;
+    // Never welcomed: join() rejects, and its caller tells the person.
+    if (this.#selfId === '') return;
+    this.#screen?.stop();
+    this.#local.stop();
+    this.#ui.audio.retain(new Set());
+    const status = this.#ui.status;
+    if (reason === 'left') status.ended(TEXT.leftTitle, '');
+    else if (reason === 'timeout') status.ended(TEXT.endedTitle, TEXT.timeout);
+    else status.ended(TEXT.endedTitle, serverErrorText(error?.code ?? 'closed'));
+  }
+
+  async #toggleMic() {
+    const on = !this.#local.micOn;
+    this.#local.setMic(on);
+    if (this.#published.audio) this.#peer?.setMuted(this.#published.audio, !on);
+    this.#render();
+  }
+
+  async #toggleCamera() {
+    const on = !this.#local.camOn;
+    /** @type {MediaStreamTrack | null} */
+    let track;
+    try {
+      track = await this.#local.setCamera(on);
+    } catch (err) {
+      this.#ui.status.toast(mediaErrorText('video', err instanceof Error ? err : undefined));
+      this.#render();
+      return;
+    }
+    const peer = this.#peer;
+    if (peer && this.#published.video) {
+      await peer.replace(this.#published.video, track);
+      peer.setMuted(this.#published.video, !on);
+    } else if (peer && track) {
+      this.#published.video = peer.publish(track, 'camera', false);
+    }
+    this.#render();
+  }
+
+  async #toggleScreen() {
+    if (this.#screen) {
+      this.#stopScreen();
+      return;
+    }
+    /** @type {MediaStreamTrack} */
+    let track;
+    try {
+      track = await openScreen();
+    } catch (err) {
+      // Cancelling the picker is a choice, not an error.
+      if (!(err instanceof Error && err.name === 'NotAllowedError')) this.#ui.status.toast(TEXT.screenFailed);
+      return;
+    }
+    this.#screen = track;
+    // The browser's own "Stop sharing" button ends the track.
+    track.addEventListener('ended', () => this.#stopScreen());
+    if (this.#peer) this.#published.screen = this.#peer.publish(track, 'screen', false);
+    this.#render();
+  }
+
+  #stopScreen() {
+    const track = this.#screen;
+    if (!track) return;
+    this.#screen = null;
+    if (this.#published.screen) this.#peer?.unpublish(this.#published.screen);
+    delete this.#published.screen;
+    track.stop();
+    this.#render();
+  }
+
+  /** @returns {TrackInfo[]} what we publish, as the server sees it */
+  #ownTracks() {
+    const l = this.#local;
+    /** @type {TrackInfo[]} */
+    const out = [];
+    const p = this.#published;
+    if (p.audio) out.push({ trackId: p.audio, kind: 'audio', source: 'microphone', muted: !l.micOn });
+    if (p.video) out.push({ trackId: p.video, kind: 'video', source: 'camera', muted: !l.camOn });
+    if (p.screen) out.push({ trackId: p.screen, kind: 'video', source: 'screen', muted: false });
+    return out;
+  }
+
+  #render() {
+    if (this.state === 'ended') return;
+    const l = this.#local;
+    renderStage(this.#ui, {
+      self: { id: this.#selfId, name: this.#name, video: l.camOn ? l.video : null, micOff: !l.micOn || !l.audio, screen: this.#screen },
+      roster: [...this.#roster.values()],
+      remote: this.#peer?.remoteTracks() ?? [],
+    });
+    this.#ui.controls.set({
+      mic: l.micOn && !!l.audio, micAvailable: !!l.audio, camera: l.camOn && !!l.video,
+      screen: !!this.#screen, screenAvailable: canShareScreen(),
+    });
+  }
+}

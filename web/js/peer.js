@@ -1,0 +1,264 @@
+// @ts-check
+/**
+ * The participant's one RTCPeerConnection to the SFU (docs/protocol.md,
+ * "Negotiation"). We are the polite peer of perfect negotiation: when the
+ * server's offer collides with ours, ours is rolled back (implicitly, by
+ * setRemoteDescription) and offered again once the connection is stable.
+ * No DOM: the UI learns about remote media through events.
+ *
+ * Events (CustomEvent):
+ * - `remotetracks`: the set of received tracks changed; call remoteTracks();
+ * - `connectionstatechange`: `detail.state` is the RTCPeerConnectionState;
+ * - `failed`: ICE did not recover after restarts; the caller should resume
+ *   the whole session (a new peer connection).
+ */
+
+/** @typedef {import('./signal.js').MidTrack} MidTrack */
+/** @typedef {import('./signal.js').TrackSource} TrackSource */
+/** @typedef {import('./signal.js').Message} Message */
+
+/**
+ * @typedef {object} RemoteTrack
+ * @property {string} mid
+ * @property {MediaStreamTrack} track
+ * @property {RTCRtpReceiver} receiver
+ * @property {MidTrack} info whose track it is, from the server's offer
+ */
+
+/** How long ICE may stay disconnected before we restart it. */
+const DISCONNECTED_RESTART_MS = 4000;
+/** How long after a restart ICE must be back before we give up. */
+const RESTART_GIVE_UP_MS = 12000;
+
+/** One peer connection. Close it with close(); it is not reusable. */
+export class Peer extends EventTarget {
+  /** @type {RTCPeerConnection} */ pc;
+  #send;
+  #log;
+  /** Signaling work, one message at a time, in arrival order. */
+  #queue = Promise.resolve();
+  /** @type {Map<string, MidTrack>} mid -> track, from server offers */
+  #mids = new Map();
+  /** @type {Map<string, RTCRtpSender>} published trackId -> sender */
+  #senders = new Map();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #iceTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #giveUpTimer;
+  #closed = false;
+
+  /**
+   * @param {object} opts
+   * @param {RTCIceServer[]} opts.iceServers from the welcome
+   * @param {(msg: Message) => void} opts.send sends a signaling message
+   * @param {(...args: unknown[]) => void} [opts.log] for diagnostics
+   */
+  constructor({ iceServers, send, log = () => {} }) {
+    super();
+    this.#send = send;
+    this.#log = log;
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc.addEventListener('negotiationneeded', () => this.#enqueue(() => this.#offer()));
+    this.pc.addEventListener('icecandidate', (ev) => {
+      this.#send({ type: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
+    });
+    this.pc.addEventListener('track', () => this.#changed());
+    this.pc.addEventListener('iceconnectionstatechange', () => this.#onICEState());
+    this.pc.addEventListener('connectionstatechange', () => {
+      this.dispatchEvent(new CustomEvent('connectionstatechange', { detail: { state: this.pc.connectionState } }));
+    });
+  }
+
+  /**
+   * Publishes a local track: announces it, then adds it, which starts a
+   * negotiation (protocol.md: `publish` comes before the offer).
+   * @param {MediaStreamTrack} track
+   * @param {TrackSource} source
+   * @param {boolean} muted
+   * @returns {string} the published track ID, for mute, replace and unpublish
+   */
+  publish(track, source, muted) {
+    const kind = /** @type {'audio' | 'video'} */ (track.kind);
+    this.#send({ type: 'publish', trackId: track.id, kind, source, muted });
+    const stream = new MediaStream([track]);
+    const tr = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    if (source === 'screen' && 'contentHint' in track) track.contentHint = 'detail';
+    this.#senders.set(track.id, tr.sender);
+    return track.id;
+  }
+
+  /**
+   * Stops sending a published track and tells the server.
+   * @param {string} trackId
+   */
+  unpublish(trackId) {
+    const sender = this.#senders.get(trackId);
+    if (!sender) return;
+    this.#senders.delete(trackId);
+    this.#send({ type: 'unpublish', trackId });
+    this.pc.removeTrack(sender);
+  }
+
+  /**
+   * Swaps what a published track sends without renegotiating (device
+   * change, camera off). The track keeps its published ID.
+   * @param {string} trackId
+   * @param {MediaStreamTrack | null} track
+   */
+  async replace(trackId, track) {
+    await this.#senders.get(trackId)?.replaceTrack(track);
+  }
+
+  /**
+   * Tells the server, and so everyone, that a published track is muted.
+   * @param {string} trackId
+   * @param {boolean} muted
+   */
+  setMuted(trackId, muted) {
+    if (this.#senders.has(trackId)) this.#send({ type: 'mute', trackId, muted });
+  }
+
+  /** @param {{ sdp: string, tracks?: Record<string, MidTrack> }} msg */
+  handleOffer(msg) {
+    this.#enqueue(async () => {
+      for (const [mid, info] of Object.entries(msg.tracks ?? {})) this.#mids.set(mid, info);
+      // Polite peer: a collision with our own offer is resolved by the
+      // implicit rollback inside setRemoteDescription.
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+      await this.pc.setLocalDescription();
+      this.#send({ type: 'answer', sdp: this.pc.localDescription?.sdp ?? '' });
+      this.#changed();
+    });
+  }
+
+  /** @param {{ sdp: string }} msg */
+  handleAnswer(msg) {
+    this.#enqueue(async () => {
+      if (this.pc.signalingState !== 'have-local-offer') {
+        this.#log('peer: answer in state', this.pc.signalingState, 'ignored');
+        return;
+      }
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+    });
+  }
+
+  /** @param {{ candidate: RTCIceCandidateInit | null }} msg */
+  handleCandidate(msg) {
+    // null ends the server's candidates; the browser needs no word of it.
+    if (!msg.candidate) return;
+    const c = msg.candidate;
+    this.#enqueue(async () => {
+      try {
+        await this.pc.addIceCandidate(c);
+      } catch (err) {
+        // A candidate for a description we rolled back: harmless.
+        this.#log('peer: candidate refused', err);
+      }
+    });
+  }
+
+  /**
+   * The tracks we currently receive, each with whose it is.
+   * @returns {RemoteTrack[]}
+   */
+  remoteTracks() {
+    /** @type {RemoteTrack[]} */
+    const out = [];
+    for (const t of this.pc.getTransceivers()) {
+      const info = t.mid === null ? undefined : this.#mids.get(t.mid);
+      const receiving = t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv';
+      if (!info || !receiving || t.receiver.track.readyState !== 'live') continue;
+      out.push({ mid: /** @type {string} */ (t.mid), track: t.receiver.track, receiver: t.receiver, info });
+    }
+    return out;
+  }
+
+  /** Closes the connection; no event follows. */
+  close() {
+    this.#closed = true;
+    clearTimeout(this.#iceTimer);
+    clearTimeout(this.#giveUpTimer);
+    this.pc.close();
+  }
+
+  async #offer() {
+    if (this.pc.signalingState !== 'stable') return; // negotiationneeded fires again once stable
+    await this.pc.setLocalDescription();
+    this.#send({ type: 'offer', sdp: this.pc.localDescription?.sdp ?? '' });
+  }
+
+  /** @param {() => Promise<void>} task */
+  #enqueue(task) {
+    this.#queue = this.#queue.then(task).catch((err) => {
+      if (!this.#closed) this.#log('peer: negotiation step failed', err);
+    });
+  }
+
+  #changed() {
+    this.dispatchEvent(new CustomEvent('remotetracks'));
+  }
+
+  /** Restarts ICE when it fails or stays disconnected; gives up later. */
+  #onICEState() {
+    const state = this.pc.iceConnectionState;
+    clearTimeout(this.#iceTimer);
+    if (state === 'connected' || state === 'completed' || state === 'closed') {
+      clearTimeout(this.#giveUpTimer);
+      this.#giveUpTimer = undefined;
+      return;
+    }
+    if (state === 'failed') {
+      this.#restart();
+    } else if (state === 'disconnected') {
+      this.#iceTimer = setTimeout(() => this.#restart(), DISCONNECTED_RESTART_MS);
+    }
+  }
+
+  #restart() {
+    if (this.#closed) return;
+    this.#log('peer: restarting ICE');
+    this.pc.restartIce();
+    if (this.#giveUpTimer !== undefined) return; // the first restart's deadline stands
+    this.#giveUpTimer = setTimeout(() => {
+      if (!this.#closed) this.dispatchEvent(new CustomEvent('failed'));
+    }, RESTART_GIVE_UP_MS);
+  }
+}
+
+/**
+ * @typedef {object} InboundStats
+ * @property {string} mid
+ * @property {string} participantId
+ * @property {string} trackId
+ * @property {string} kind
+ * @property {string} source
+ * @property {number} packetsReceived
+ * @property {number} bytesReceived
+ * @property {number} framesDecoded video only, else 0
+ * @property {number} frameWidth video only, else 0
+ * @property {number} totalAudioEnergy audio only, else 0
+ */
+
+/**
+ * Returns the inbound-rtp statistics of each received track.
+ * @param {Peer} peer
+ * @returns {Promise<InboundStats[]>}
+ */
+export async function inboundStats(peer) {
+  /** @type {InboundStats[]} */
+  const out = [];
+  for (const rt of peer.remoteTracks()) {
+    const report = await rt.receiver.getStats();
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      out.push({
+        mid: rt.mid, participantId: rt.info.participantId, trackId: rt.info.trackId,
+        kind: rt.info.kind, source: rt.info.source,
+        packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0,
+        framesDecoded: s.framesDecoded ?? 0, frameWidth: s.frameWidth ?? 0,
+        totalAudioEnergy: s.totalAudioEnergy ?? 0,
+      });
+    });
+  }
+  return out;
+}

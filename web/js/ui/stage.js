@@ -1,0 +1,138 @@
+// @ts-check
+/**
+ * Renders the meeting model onto the page: which tiles exist and what they
+ * show, which remote audio plays, and the participant counter. It is a
+ * function of the model, called after every change, so the page cannot
+ * drift from the roster.
+ */
+import { TEXT } from './text.js';
+
+/**
+ * @typedef {object} StageModel
+ * @property {{ id: string, name: string, video: MediaStreamTrack | null, micOff: boolean, screen: MediaStreamTrack | null }} self
+ * @property {{ id: string, name: string, tracks: Map<string, import('../signal.js').TrackInfo> }[]} roster
+ * @property {import('../peer.js').RemoteTrack[]} remote
+ */
+
+/**
+ * @param {{ grid: import('./grid.js').Grid, audio: AudioSinks, count: HTMLElement }} ui
+ * @param {StageModel} m
+ */
+export function renderStage(ui, m) {
+  const keep = new Set();
+  /**
+   * @param {string} key
+   * @param {import('./grid.js').TileState} s
+   */
+  const tile = (key, s) => {
+    keep.add(key);
+    ui.grid.set(key, s);
+  };
+  const selfId = m.self.id || 'self';
+  tile(`self:${selfId}`, { participantId: m.self.id, name: `${m.self.name} ${TEXT.you}`, self: true,
+    source: 'camera', video: m.self.video, micOff: m.self.micOff });
+  if (m.self.screen) {
+    tile(`self:${selfId}:screen`, { participantId: m.self.id, name: TEXT.yourScreen, self: true,
+      source: 'screen', video: m.self.screen, micOff: false });
+  }
+
+  const byParticipant = groupRemote(m.remote);
+  /** @type {Map<string, MediaStreamTrack>} */
+  const audio = new Map();
+  for (const p of m.roster) {
+    const received = byParticipant.get(p.id) ?? [];
+    const infos = [...p.tracks.values()];
+    const mic = infos.find((t) => t.source === 'microphone');
+    const cam = received.find((r) => r.info.kind === 'video' && r.info.source !== 'screen');
+    const camMuted = cam ? p.tracks.get(cam.info.trackId)?.muted ?? false : true;
+    tile(p.id, { participantId: p.id, name: p.name, self: false, source: 'camera',
+      video: cam && !camMuted ? cam.track : null, micOff: !mic || mic.muted });
+    const screen = received.find((r) => r.info.source === 'screen');
+    if (screen) {
+      tile(`${p.id}:screen`, { participantId: p.id, name: TEXT.screenOf(p.name), self: false,
+        source: 'screen', video: screen.track, micOff: false });
+    }
+    for (const r of received) if (r.info.kind === 'audio') audio.set(r.mid, r.track);
+  }
+  ui.grid.retain(keep);
+  ui.audio.play(audio);
+  ui.count.textContent = TEXT.participants(m.roster.length + 1);
+}
+
+/**
+ * @param {import('../peer.js').RemoteTrack[]} remote
+ * @returns {Map<string, import('../peer.js').RemoteTrack[]>}
+ */
+function groupRemote(remote) {
+  const out = new Map();
+  for (const r of remote) {
+    const list = out.get(r.info.participantId) ?? [];
+    list.push(r);
+    out.set(r.info.participantId, list);
+  }
+  return out;
+}
+
+/**
+ * Plays remote audio, one <audio> element per received track. Video
+ * elements stay muted so that they may always autoplay; only audio can be
+ * blocked by the browser's autoplay policy, and then we ask for a click.
+ */
+export class AudioSinks {
+  #root;
+  #onBlocked;
+  /** @type {Map<string, { el: HTMLAudioElement, track: MediaStreamTrack }>} */
+  #sinks = new Map();
+
+  /**
+   * @param {HTMLElement} root where the audio elements live
+   * @param {() => void} onBlocked called when the browser refuses to play
+   */
+  constructor(root, onBlocked) {
+    this.#root = root;
+    this.#onBlocked = onBlocked;
+  }
+
+  /**
+   * Plays exactly these tracks, keyed by mid.
+   * @param {Map<string, MediaStreamTrack>} tracks
+   */
+  play(tracks) {
+    for (const [key, track] of tracks) {
+      const sink = this.#sinks.get(key);
+      if (sink?.track === track) continue;
+      const el = sink?.el ?? document.createElement('audio');
+      el.autoplay = true;
+      el.srcObject = new MediaStream([track]);
+      if (!sink) this.#root.append(el);
+      this.#sinks.set(key, { el, track });
+      this.#start(el);
+    }
+    this.retain(new Set(tracks.keys()));
+  }
+
+  /**
+   * Removes the sinks whose key is not in keep.
+   * @param {Set<string>} keep
+   */
+  retain(keep) {
+    for (const [key, sink] of this.#sinks) {
+      if (keep.has(key)) continue;
+      sink.el.srcObject = null;
+      sink.el.remove();
+      this.#sinks.delete(key);
+    }
+  }
+
+  /** Starts every sink again, from a user gesture. */
+  resume() {
+    for (const { el } of this.#sinks.values()) this.#start(el);
+  }
+
+  /** @param {HTMLAudioElement} el */
+  #start(el) {
+    el.play().catch((err) => {
+      if (err instanceof Error && err.name === 'NotAllowedError') this.#onBlocked();
+    });
+  }
+}
