@@ -1,0 +1,206 @@
+package turn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var loopback = netip.MustParseAddr("127.0.0.1")
+
+// testServer is a Server on loopback sockets with one known secret.
+type testServer struct {
+	*Server
+	secret  []byte
+	udpAddr netip.AddrPort
+	tcpAddr netip.AddrPort
+	reg     *prometheus.Registry
+	logs    *syncBuffer
+}
+
+// syncBuffer is a goroutine-safe log sink, so tests can grep the logs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServer starts a Server on 127.0.0.1 UDP and TCP with random ports.
+// By default the only allowed peer is 127.0.0.1:9 (discard), which no test
+// reaches; edit lets a test change anything before New.
+func startServer(t *testing.T, edit func(*Config)) *testServer {
+	t.Helper()
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{secret: []byte("test-secret-0123456789"), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	cfg := Config{
+		Logger:       slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Registerer:   ts.reg,
+		UDPConn:      udp,
+		TCPListener:  tcp,
+		Realm:        "test.realm",
+		Secrets:      func() [][]byte { return [][]byte{ts.secret} },
+		RelayIP:      loopback,
+		AllowedPeers: []netip.AddrPort{netip.AddrPortFrom(loopback, 9)},
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		udp.Close()
+		tcp.Close()
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	ts.Server = srv
+	ts.udpAddr = mustAddrPort(t, udp.LocalAddr())
+	ts.tcpAddr = mustAddrPort(t, tcp.Addr())
+	return ts
+}
+
+func mustAddrPort(t *testing.T, a net.Addr) netip.AddrPort {
+	t.Helper()
+	ap, ok := addrPortOf(a)
+	if !ok {
+		t.Fatalf("address %v is not IP", a)
+	}
+	return ap
+}
+
+// freeUDPPort returns a loopback UDP port that was free a moment ago.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// needTool fails the test if a coturn client tool is missing: .ci/run
+// installs the coturn package, so absence is a broken environment.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found (apt-get install -y coturn; do not start its service): %v", name, err)
+	}
+	return p
+}
+
+// startPeer runs turnutils_peer (a UDP echo) on 127.0.0.1 and waits until
+// it holds its port.
+func startPeer(t *testing.T) int {
+	t.Helper()
+	bin := needTool(t, "turnutils_peer")
+	port := freeUDPPort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "-L", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return port // bound by the peer
+		}
+		c.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("turnutils_peer did not bind port %d", port)
+	return 0
+}
+
+// ucResult is what a turnutils_uclient run produced.
+type ucResult struct {
+	exit     int
+	out      string
+	lost     int64 // "Total lost packets N"; -1 if absent
+	sendMsgs int64 // "tot_send_msgs=N"; -1 if absent
+	recvMsgs int64 // "tot_recv_msgs=N"; -1 if absent
+}
+
+var (
+	reLost = regexp.MustCompile(`Total lost packets (\d+)`)
+	reSend = regexp.MustCompile(`tot_send_msgs=(\d+)`)
+	reRecv = regexp.MustCompile(`tot_recv_msgs=(\d+)`)
+)
+
+// uclient runs turnutils_uclient with args against the server, bounded by
+// timeout, and parses its counters.
+func uclient(t *testing.T, timeout time.Duration, args ...string) ucResult {
+	t.Helper()
+	bin := needTool(t, "turnutils_uclient")
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	out, err := cmd.CombinedOutput()
+	r := ucResult{out: string(out), lost: lastInt(reLost, out), sendMsgs: lastInt(reSend, out), recvMsgs: lastInt(reRecv, out)}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.exit = ee.ExitCode()
+	default:
+		t.Fatalf("run uclient: %v", err)
+	}
+	if ctx.Err() != nil {
+		r.exit = -1
+	}
+	return r
+}
+
+func lastInt(re *regexp.Regexp, out []byte) int64 {
+	m := re.FindAllSubmatch(out, -1)
+	if len(m) == 0 {
+		return -1
+	}
+	n, err := strconv.ParseInt(string(m[len(m)-1][1]), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// port formats an AddrPort's port for a -p flag.
+func port(ap netip.AddrPort) string { return strconv.Itoa(int(ap.Port())) }
