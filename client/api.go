@@ -1,0 +1,35 @@
+package client
+
+import (
+	"fmt"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// newAPI builds the pion API of one client: the default codecs (so a bot can subscribe to
+// whatever a browser publishes), the default interceptors (NACK both ways, RTCP reports,
+// TWCC), no mDNS (no multicast traffic from bots), and the candidate filter of the config.
+func newAPI(cfg Config) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("register codecs: %w", err)
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, fmt.Errorf("register interceptors: %w", err)
+	}
+	var se webrtc.SettingEngine
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if cfg.ICEIPFilter != nil {
+		se.SetIPFilter(cfg.ICEIPFilter)
+		se.SetIncludeLoopbackCandidate(true)
+	}
+	se.LoggerFactory = cfg.LoggerFactory
+	if se.LoggerFactory == nil {
+		se.LoggerFactory = pionLoggerFactory{logger: cfg.logger()}
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(se)), nil
+}

@@ -1,0 +1,111 @@
+package client
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+
+	"github.com/pion/logging"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Publish says which clips a client sends. The zero value publishes nothing (a pure
+// subscriber).
+type Publish struct {
+	Video bool // the VP8 clip, source "camera"
+	Audio bool // the Opus clip, source "microphone"
+}
+
+// Config describes one client. URL, Room and Name are required; the rest is optional.
+// Callbacks run on the client's own goroutines: they must return quickly and must not call
+// Close or Leave.
+type Config struct {
+	// URL is the signaling endpoint, wss://HOST/ws (ws:// for loopback tests).
+	URL string
+	// Origin is sent as the Origin header; the server compares it with Host. Empty: derived
+	// from URL (https://HOST for wss, http://HOST for ws), as a browser would send it.
+	Origin string
+	// TLSConfig verifies the server for wss:// (for example RootCAs with Conclave's CA).
+	// Nil: the system roots.
+	TLSConfig *tls.Config
+	// Room and Name are the `join` fields; Room is lower-cased as the web client does.
+	Room, Name string
+	// Publish selects the tracks to send.
+	Publish Publish
+
+	// ICEServers, when non-nil, replaces the ICE servers the server hands out in `welcome`.
+	ICEServers []webrtc.ICEServer
+	// ICEIPFilter, when set, keeps only the local addresses it accepts as host candidates,
+	// and loopback addresses are offered too. Tests pass one that accepts only loopback so
+	// that no packet leaves the machine.
+	ICEIPFilter func(net.IP) bool
+
+	// Logger receives the client's logs; nil discards them.
+	Logger *slog.Logger
+	// LoggerFactory receives pion's logs; nil bridges them to Logger (pion info as debug).
+	LoggerFactory logging.LoggerFactory
+
+	// OnTrack is called when a remote track starts, OnTrackEnded when it ends (the
+	// server stopped sending it, or the PeerConnection closed).
+	OnTrack, OnTrackEnded func(RemoteTrack)
+	// OnRTP is called for every RTP packet received on a remote track; pkt is only valid
+	// during the call (copy what you keep). Tests use it to compare payloads byte for byte.
+	OnRTP func(t RemoteTrack, pkt *rtp.Packet)
+	// OnSend is called for every RTP packet the client's sources send, with the local track
+	// ID; pkt is only valid during the call.
+	OnSend func(trackID string, pkt *rtp.Packet)
+	// OnRelay is called for every `relay` message, with the sender's participant ID and the
+	// opaque data.
+	OnRelay func(from string, data json.RawMessage)
+}
+
+// Validate reports every problem with the config, each wrapping ErrBadConfig.
+func (c Config) Validate() error {
+	var errs []error
+	u, err := url.Parse(c.URL)
+	switch {
+	case c.URL == "":
+		errs = append(errs, fmt.Errorf("url is empty: %w", ErrBadConfig))
+	case err != nil:
+		errs = append(errs, fmt.Errorf("url %q: %w: %w", c.URL, ErrBadConfig, err))
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		errs = append(errs, fmt.Errorf("url %q: scheme must be ws or wss: %w", c.URL, ErrBadConfig))
+	}
+	if c.Room == "" {
+		errs = append(errs, fmt.Errorf("room is empty: %w", ErrBadConfig))
+	}
+	if c.Name == "" {
+		errs = append(errs, fmt.Errorf("name is empty: %w", ErrBadConfig))
+	}
+	return errors.Join(errs...)
+}
+
+// origin returns the Origin header to send: Config.Origin, or the page origin a browser on
+// the same host would send.
+func (c Config) origin() string {
+	if c.Origin != "" {
+		return c.Origin
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return ""
+	}
+	scheme := "https"
+	if u.Scheme == "ws" {
+		scheme = "http"
+	}
+	return scheme + "://" + u.Host
+}
+
+// logger returns Config.Logger or a logger that discards everything.
+func (c Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

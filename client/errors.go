@@ -1,0 +1,32 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrClosed is returned by methods called after Close or Leave.
+	ErrClosed = errors.New("client: closed")
+	// ErrBadConfig wraps every problem Config.Validate finds.
+	ErrBadConfig = errors.New("client: bad config")
+	// ErrBadClip means an embedded media clip is not what the sources can loop.
+	ErrBadClip = errors.New("client: bad media clip")
+	// ErrProtocol means the server sent something protocol v1 does not allow.
+	ErrProtocol = errors.New("client: protocol violation")
+	// ErrNotConnected is returned by Relay while the signaling socket is down (see Resume).
+	ErrNotConnected = errors.New("client: signaling socket not connected")
+)
+
+// ServerError is an `error` message from the server (docs/protocol.md, "Leave and errors").
+// Join returns one, wrapped, when the server refuses the join.
+type ServerError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Fatal   bool   `json:"fatal"`
+}
+
+// Error implements error.
+func (e *ServerError) Error() string {
+	return fmt.Sprintf("client: server error %s: %s", e.Code, e.Message)
+}

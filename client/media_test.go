@@ -1,0 +1,203 @@
+package client
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+func TestLoadClips(t *testing.T) {
+	tests := []struct {
+		name       string
+		load       func([]byte) (clip, error)
+		data       []byte
+		wantFrames int
+		interval   time.Duration
+		samples    uint32
+	}{
+		{"vp8", loadVP8, videoIVF, 75, time.Second / 15, 6000},
+		{"opus", loadOpus, audioOgg, 250, 20 * time.Millisecond, 960},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.load(tt.data)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			// libopus may add a frame for its pre-skip; allow one either way.
+			if n := len(c.frames); n < tt.wantFrames-1 || n > tt.wantFrames+1 {
+				t.Errorf("got %d frames, want %d±1", n, tt.wantFrames)
+			}
+			if c.interval != tt.interval {
+				t.Errorf("got interval %v, want %v", c.interval, tt.interval)
+			}
+			for i, f := range c.frames {
+				if f.samples != tt.samples || len(f.data) == 0 {
+					t.Fatalf("frame %d: got %d samples, %d bytes; want %d samples, some bytes",
+						i, f.samples, len(f.data), tt.samples)
+				}
+			}
+		})
+	}
+}
+
+func TestVP8KeyFrames(t *testing.T) {
+	c, err := loadVP8(videoIVF)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	var keys []int
+	for i, f := range c.frames {
+		if f.data[0]&0x01 == 0 { // RFC 6386 §9.1: bit 0 of the frame tag is 0 on key frames
+			keys = append(keys, i)
+		}
+	}
+	want := []int{0, 30, 60}
+	if len(keys) != len(want) || keys[0] != 0 || keys[1] != 30 || keys[2] != 60 {
+		t.Errorf("got key frames at %v, want %v (every 2 s at 15 fps)", keys, want)
+	}
+}
+
+func TestLoadClipRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		load func([]byte) (clip, error)
+		data []byte
+	}{
+		{"vp8 empty", loadVP8, nil},
+		{"vp8 from ogg", loadVP8, audioOgg},
+		{"vp8 truncated header", loadVP8, videoIVF[:20]},
+		{"opus empty", loadOpus, nil},
+		{"opus from ivf", loadOpus, videoIVF},
+		{"opus headers only", loadOpus, audioOgg[:100]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.load(tt.data); err == nil {
+				t.Errorf("got nil error, want one")
+			}
+		})
+	}
+}
+
+// TestLooperContinuity runs each clip through its end more than twice and checks that the
+// RTP stream never restarts: every sequence number is the previous plus one, every frame's
+// timestamp is the previous frame's plus its duration, including across the wrap of the clip
+// and across the 16- and 32-bit wraps of the counters.
+func TestLooperContinuity(t *testing.T) {
+	vp8, err := loadVP8(videoIVF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opus, err := loadOpus(audioOgg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		clip clip
+		kind string
+		seq  uint16
+		ts   uint32
+	}{
+		{"vp8 from zero", vp8, kindVideo, 0, 0},
+		{"vp8 across seq and ts wrap", vp8, kindVideo, 65000, 0xffff0000},
+		{"opus from zero", opus, kindAudio, 0, 0},
+		{"opus across seq and ts wrap", opus, kindAudio, 65400, 0xfffff000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLooper(tt.clip, payloaderFor(tt.kind), tt.seq, tt.ts)
+			checkContinuity(t, l, len(tt.clip.frames)*5/2, tt.seq, tt.ts)
+		})
+	}
+}
+
+func checkContinuity(t *testing.T, l *looper, frames int, seq uint16, ts uint32) {
+	t.Helper()
+	wantSeq, wantTS := seq, ts
+	for i := range frames {
+		samples := l.clip.frames[l.next].samples
+		pkts := l.nextFrame()
+		if len(pkts) == 0 {
+			t.Fatalf("frame %d: no packets", i)
+		}
+		for j, p := range pkts {
+			if p.SequenceNumber != wantSeq {
+				t.Fatalf("frame %d packet %d: got seq %d, want %d", i, j, p.SequenceNumber, wantSeq)
+			}
+			if p.Timestamp != wantTS {
+				t.Fatalf("frame %d packet %d: got ts %d, want %d", i, j, p.Timestamp, wantTS)
+			}
+			if last := j == len(pkts)-1; p.Marker != last {
+				t.Fatalf("frame %d packet %d: got marker %v, want %v", i, j, p.Marker, last)
+			}
+			wantSeq++
+		}
+		wantTS += samples
+	}
+}
+
+// TestSourcePacing runs real sources for a second and checks they send about one second of
+// media: loose bounds, the point is real-time pacing, not scheduler precision.
+func TestSourcePacing(t *testing.T) {
+	srcs, err := newSources(Config{Publish: Publish{Video: true, Audio: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const run = time.Second
+	ctx, cancel := context.WithTimeout(t.Context(), run)
+	defer cancel()
+	frames := make([]atomic.Int64, len(srcs))
+	done := make(chan struct{}, len(srcs))
+	for i, s := range srcs {
+		s.onSend = func(p *rtp.Packet) {
+			if p.Marker {
+				frames[i].Add(1)
+			}
+		}
+		go func() {
+			s.run(ctx)
+			done <- struct{}{}
+		}()
+	}
+	for range srcs {
+		<-done
+	}
+	for i, s := range srcs {
+		want := float64(run / s.loop.clip.interval)
+		got := float64(frames[i].Load())
+		if got < want*0.6 || got > want*1.1 {
+			t.Errorf("%s: got %v frames in %v, want about %v", s.kind, got, run, want)
+		}
+		if s.packets.Load() == 0 || s.bytes.Load() == 0 {
+			t.Errorf("%s: got %d packets, %d bytes counted, want some", s.kind, s.packets.Load(), s.bytes.Load())
+		}
+	}
+}
+
+func TestNewSourcesTracks(t *testing.T) {
+	srcs, err := newSources(Config{Publish: Publish{Video: true, Audio: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMime := []string{webrtc.MimeTypeVP8, webrtc.MimeTypeOpus}
+	if len(srcs) != 2 {
+		t.Fatalf("got %d sources, want 2", len(srcs))
+	}
+	for i, s := range srcs {
+		if got := s.track.Codec().MimeType; got != wantMime[i] {
+			t.Errorf("source %d: got %s, want %s", i, got, wantMime[i])
+		}
+		if s.track.StreamID() != srcs[0].track.StreamID() {
+			t.Errorf("source %d: stream %q differs from %q", i, s.track.StreamID(), srcs[0].track.StreamID())
+		}
+	}
+	if srcs[0].mid == srcs[1].mid {
+		t.Errorf("both sources use mid %q", srcs[0].mid)
+	}
+}

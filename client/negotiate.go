@@ -1,0 +1,163 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Perfect negotiation, polite side (docs/protocol.md "Negotiation"; W3C WebRTC §10.7). All of
+// it runs on the session's loop goroutine, so no two steps interleave.
+
+// publish announces each local track and adds it as a send-only transceiver, then offers.
+// A send-only direction matters: pion hands a remote send-only m-line to any local
+// transceiver that can receive and has no mid yet, so a send-receive one would be taken over
+// by the server's offer before ours is answered.
+func (s *session) publish() {
+	for _, src := range s.c.sources {
+		s.send(publishMsg{Type: "publish", TrackID: src.track.ID(), Kind: src.kind,
+			Source: src.source, Muted: false})
+		tr, err := s.pc.AddTransceiverFromTrack(src.track,
+			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			s.log.Error("add track", "track", src.track.ID(), slog.Any("err", err))
+			continue
+		}
+		// pion keeps the mids of a rolled-back offer, and the server numbers its own mids
+		// from 0: a numeric mid here could collide with the server's after a glare and
+		// turn our sender into its receiver. Our mids are never numeric.
+		if err := tr.SetMid(src.mid); err != nil {
+			s.log.Error("set mid", "track", src.track.ID(), slog.Any("err", err))
+		}
+		sender := tr.Sender()
+		// The RTCP of a sender must be read, or the NACK responder and the reports
+		// interceptors never see it.
+		s.spawn(func() {
+			for {
+				if _, _, err := sender.ReadRTCP(); err != nil {
+					return
+				}
+			}
+		})
+		s.needOffer = true
+	}
+	s.maybeOffer()
+}
+
+// onOffer applies a server offer, rolling back our own pending offer first (we are polite).
+func (s *session) onOffer(b []byte) {
+	var m sdpMsg
+	if err := json.Unmarshal(b, &m); err != nil {
+		s.log.Warn("bad offer from server", slog.Any("err", err))
+		return
+	}
+	s.setMids(m.Tracks)
+	if s.pc.SignalingState() != webrtc.SignalingStateStable {
+		if err := s.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
+			s.log.Error("roll back local offer", slog.Any("err", err))
+			return
+		}
+		s.needOffer = true // what our offer carried still has to be negotiated
+	}
+	if err := s.answer(m.SDP); err != nil {
+		s.log.Error("answer server offer", slog.Any("err", err))
+		return
+	}
+	s.maybeOffer()
+}
+
+func (s *session) answer(sdp string) error {
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return fmt.Errorf("set remote offer: %w", err)
+	}
+	s.addPendingCandidates()
+	ans, err := s.pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("create answer: %w", err)
+	}
+	if err := s.pc.SetLocalDescription(ans); err != nil {
+		return fmt.Errorf("set local answer: %w", err)
+	}
+	s.send(sdpMsg{Type: "answer", SDP: ans.SDP})
+	return nil
+}
+
+// onAnswer applies the server's answer to our offer. An answer we no longer wait for (our
+// offer was rolled back meanwhile) is stale and dropped.
+func (s *session) onAnswer(b []byte) {
+	var m sdpMsg
+	if err := json.Unmarshal(b, &m); err != nil {
+		s.log.Warn("bad answer from server", slog.Any("err", err))
+		return
+	}
+	if s.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		s.log.Debug("dropping stale answer", "state", s.pc.SignalingState().String())
+		return
+	}
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+		s.log.Error("set remote answer", slog.Any("err", err))
+		return
+	}
+	s.addPendingCandidates()
+	s.maybeOffer()
+}
+
+// maybeOffer offers when something awaits negotiation and no offer is in flight. The server
+// ignores an offer that collides with its own; ours then gets rolled back by its offer and
+// made again here once stable.
+func (s *session) maybeOffer() {
+	if !s.needOffer || s.pc.SignalingState() != webrtc.SignalingStateStable {
+		return
+	}
+	s.needOffer = false
+	offer, err := s.pc.CreateOffer(nil)
+	if err != nil {
+		s.log.Error("create offer", slog.Any("err", err))
+		return
+	}
+	if err := s.pc.SetLocalDescription(offer); err != nil {
+		s.log.Error("set local offer", slog.Any("err", err))
+		return
+	}
+	s.send(sdpMsg{Type: "offer", SDP: offer.SDP})
+}
+
+// onRemoteCandidate adds a server candidate, or keeps it until a remote description exists.
+func (s *session) onRemoteCandidate(b []byte) {
+	var m candidateMsg
+	if err := json.Unmarshal(b, &m); err != nil {
+		s.log.Warn("bad candidate from server", slog.Any("err", err))
+		return
+	}
+	if m.Candidate == nil || m.Candidate.Candidate == "" {
+		return // end of candidates: pion needs no signal for it
+	}
+	if s.pc.RemoteDescription() == nil {
+		s.pendingCandidates = append(s.pendingCandidates, *m.Candidate)
+		return
+	}
+	if err := s.pc.AddICECandidate(*m.Candidate); err != nil {
+		s.log.Debug("add remote candidate", slog.Any("err", err))
+	}
+}
+
+func (s *session) addPendingCandidates() {
+	for _, c := range s.pendingCandidates {
+		if err := s.pc.AddICECandidate(c); err != nil {
+			s.log.Debug("add remote candidate", slog.Any("err", err))
+		}
+	}
+	s.pendingCandidates = nil
+}
+
+// sendCandidate trickles one local candidate; nil ends our candidates.
+func (s *session) sendCandidate(c *webrtc.ICECandidate) {
+	if c == nil {
+		s.send(candidateMsg{Type: "candidate"})
+		return
+	}
+	init := c.ToJSON()
+	s.send(candidateMsg{Type: "candidate", Candidate: &init})
+}

@@ -1,0 +1,105 @@
+package client
+
+import (
+	"encoding/json"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Message types and fields of signaling protocol v1, as docs/protocol.md defines them. The
+// client keeps its own copy of the types: it must not import the server package.
+
+const protocolVersion = 1
+
+const (
+	kindVideo = "video"
+	kindAudio = "audio"
+)
+
+// TrackInfo describes a published track as the server announces it.
+type TrackInfo struct {
+	TrackID string `json:"trackId"`
+	Kind    string `json:"kind"`
+	Source  string `json:"source"`
+	Muted   bool   `json:"muted"`
+}
+
+// Participant is another member of the room, as `welcome` and room events describe it.
+type Participant struct {
+	ID     string      `json:"id"`
+	Name   string      `json:"name"`
+	Tracks []TrackInfo `json:"tracks"`
+}
+
+// RemoteTrack is a track the server sends to this client, mapped through the `tracks` field
+// of the server's offer (by mid).
+type RemoteTrack struct {
+	ParticipantID string `json:"participantId"`
+	TrackID       string `json:"trackId"`
+	Kind          string `json:"kind"`
+	Source        string `json:"source"`
+	Mid           string `json:"-"`
+}
+
+// envelope reads only the type of an incoming message.
+type envelope struct {
+	Type string `json:"type"`
+}
+
+type joinMsg struct {
+	Type   string `json:"type"`
+	V      int    `json:"v"`
+	Room   string `json:"room"`
+	Name   string `json:"name"`
+	Resume string `json:"resume,omitempty"`
+}
+
+type welcomeMsg struct {
+	ParticipantID string             `json:"participantId"`
+	ResumeToken   string             `json:"resumeToken"`
+	Resumed       bool               `json:"resumed"`
+	ICEServers    []webrtc.ICEServer `json:"iceServers"`
+	Participants  []Participant      `json:"participants"`
+	Limits        map[string]int     `json:"limits"`
+}
+
+type sdpMsg struct {
+	Type   string                 `json:"type"`
+	SDP    string                 `json:"sdp"`
+	Tracks map[string]RemoteTrack `json:"tracks,omitempty"`
+}
+
+type candidateMsg struct {
+	Type      string                   `json:"type"`
+	Candidate *webrtc.ICECandidateInit `json:"candidate"`
+}
+
+type publishMsg struct {
+	Type    string `json:"type"`
+	TrackID string `json:"trackId"`
+	Kind    string `json:"kind"`
+	Source  string `json:"source"`
+	Muted   bool   `json:"muted"`
+}
+
+type relayMsg struct {
+	Type string          `json:"type"`
+	To   string          `json:"to,omitempty"`
+	From string          `json:"from,omitempty"`
+	Data json.RawMessage `json:"data"`
+}
+
+type typeOnlyMsg struct {
+	Type string `json:"type"`
+}
+
+// roomEventMsg holds the fields of every room event (participant-joined/left/updated,
+// track-published/unpublished, mute); each type uses some of them.
+type roomEventMsg struct {
+	Participant   *Participant `json:"participant"`
+	ParticipantID string       `json:"participantId"`
+	Reason        string       `json:"reason"`
+	Track         *TrackInfo   `json:"track"`
+	TrackID       string       `json:"trackId"`
+	Muted         bool         `json:"muted"`
+}

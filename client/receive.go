@@ -1,0 +1,77 @@
+package client
+
+import (
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// receiveBufferSize holds any RTP packet pion delivers (its receive MTU is 1460).
+const receiveBufferSize = 1500
+
+// setMids records which track each server-sent mid carries, from the `tracks` field of a
+// server offer. Mids the offer leaves out keep their last mapping: their transceivers are
+// either unchanged or stopped.
+func (s *session) setMids(tracks map[string]RemoteTrack) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for mid, t := range tracks {
+		t.Mid = mid
+		s.mids[mid] = t
+	}
+}
+
+// onTrack is pion's OnTrack callback: it maps the track by its transceiver's mid and hands
+// it to a reader goroutine of the session.
+func (s *session) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	mid := ""
+	for _, tr := range s.pc.GetTransceivers() {
+		if tr.Receiver() == r {
+			mid = tr.Mid()
+			break
+		}
+	}
+	s.mu.Lock()
+	info, ok := s.mids[mid]
+	s.mu.Unlock()
+	if !ok {
+		s.log.Warn("remote track on a mid the server did not describe", "mid", mid)
+		info = RemoteTrack{Mid: mid}
+	}
+	if info.Kind == "" {
+		info.Kind = t.Kind().String()
+	}
+	s.spawn(func() { s.readTrack(t, info) })
+}
+
+// readTrack counts the packets of one remote track until it ends.
+func (s *session) readTrack(t *webrtc.TrackRemote, info RemoteTrack) {
+	stats := s.c.stats
+	ctr := stats.counter(info)
+	cfg := &s.c.cfg
+	if cfg.OnTrack != nil {
+		cfg.OnTrack(info)
+	}
+	buf := make([]byte, receiveBufferSize)
+	var pkt rtp.Packet
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			break // io.EOF when the server stops the track or the connection closes
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			continue
+		}
+		stats.packet(ctr, time.Now(), pkt.SequenceNumber, len(pkt.Payload))
+		if cfg.OnRTP != nil {
+			cfg.OnRTP(info, &pkt)
+		}
+	}
+	ctr.ended.Store(true)
+	s.log.Debug("remote track ended", "from", info.ParticipantID, "track", info.TrackID,
+		"kind", info.Kind, "packets", ctr.packets.Load())
+	if cfg.OnTrackEnded != nil {
+		cfg.OnTrackEnded(info)
+	}
+}

@@ -1,0 +1,149 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+)
+
+// rtpMTU matches pion's own packetizer size for TrackLocalStaticSample, which fits every
+// path we care about (TURN over TLS adds its own headers on top).
+const rtpMTU = 1200
+
+// packetSink receives every packet a source sends. It must not keep pkt after it returns.
+type packetSink func(pkt *rtp.Packet)
+
+// looper turns a clip into an endless stream of RTP packets. When the clip ends it starts
+// again from the first frame, but the sequence numbers and timestamps carry on from where
+// they were: a receiver sees one continuous stream, never a restart. It is not safe for
+// concurrent use; the source goroutine owns it.
+type looper struct {
+	clip       clip
+	next       int
+	packetizer rtp.Packetizer
+}
+
+// newLooper starts the stream at the given sequence number and timestamp.
+func newLooper(c clip, payloader rtp.Payloader, seq uint16, ts uint32) *looper {
+	p := rtp.NewPacketizerWithOptions(rtpMTU, payloader, rtp.NewFixedSequencer(seq), c.clockRate,
+		rtp.WithTimestamp(ts))
+	return &looper{clip: c, packetizer: p}
+}
+
+// nextFrame packetizes the next frame of the clip, wrapping around at its end.
+func (l *looper) nextFrame() []*rtp.Packet {
+	f := l.clip.frames[l.next]
+	l.next = (l.next + 1) % len(l.clip.frames)
+	return l.packetizer.Packetize(f.data, f.samples)
+}
+
+// source paces a looper in real time onto a local track: one frame per clip interval.
+type source struct {
+	kind   string // "video" or "audio"
+	source string // "camera" or "microphone", as announced in `publish`
+	mid    string // fixed, non-numeric: see session.publish
+	track  *webrtc.TrackLocalStaticRTP
+	loop   *looper
+	onSend packetSink // nil: no hook
+
+	packets atomic.Uint64
+	bytes   atomic.Uint64
+}
+
+// payloaderFor returns pion's RTP payloader for the codecs bots send.
+func payloaderFor(kind string) rtp.Payloader {
+	if kind == kindVideo {
+		// Picture IDs let receivers detect lost frames, as browsers do.
+		return &codecs.VP8Payloader{EnablePictureID: true}
+	}
+	return &codecs.OpusPayloader{}
+}
+
+// run sends frames until ctx is done. A ticker keeps the long-run rate exact: late ticks are
+// dropped by time.Ticker rather than bunched, so a stalled process sends fewer frames but
+// never a burst.
+func (s *source) run(ctx context.Context) {
+	t := time.NewTicker(s.loop.clip.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sendFrame()
+		}
+	}
+}
+
+// sendFrame writes one frame's packets to the track.
+func (s *source) sendFrame() {
+	for _, p := range s.loop.nextFrame() {
+		// A write error means one binding (one PeerConnection) failed while the track still
+		// wrote to the others; before negotiation there is no binding and the packet goes
+		// nowhere. Either way the packet counts as sent: it is what a camera would have
+		// produced, and the session notices a dead connection by itself.
+		_ = s.track.WriteRTP(p)
+		s.packets.Add(1)
+		s.bytes.Add(uint64(len(p.Payload)))
+		if s.onSend != nil {
+			s.onSend(p)
+		}
+	}
+}
+
+// newSources builds the sources cfg.Publish asks for, sharing one random stream ID (the
+// msid of one camera+microphone MediaStream), each starting at a random sequence number and
+// timestamp as RFC 3550 §5.1 recommends.
+func newSources(cfg Config) ([]*source, error) {
+	stream := "bot-" + randomID()
+	var out []*source
+	add := func(kind string, load func([]byte) (clip, error), data []byte, codec webrtc.RTPCodecCapability) error {
+		c, err := load(data)
+		if err != nil {
+			return fmt.Errorf("load %s clip: %w", kind, err)
+		}
+		id := kind + "-" + randomID()
+		track, err := webrtc.NewTrackLocalStaticRTP(codec, id, stream)
+		if err != nil {
+			return fmt.Errorf("new %s track: %w", kind, err)
+		}
+		src := &source{kind: kind, source: sourceOf(kind), mid: "pub-" + kind, track: track,
+			loop: newLooper(c, payloaderFor(kind), uint16(rand.Uint32()), rand.Uint32())}
+		if cfg.OnSend != nil {
+			src.onSend = func(p *rtp.Packet) { cfg.OnSend(id, p) }
+		}
+		out = append(out, src)
+		return nil
+	}
+	if cfg.Publish.Video {
+		vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: videoClockRate}
+		if err := add(kindVideo, loadVP8, videoIVF, vp8); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Publish.Audio {
+		opus := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: audioClockRate, Channels: 2}
+		if err := add(kindAudio, loadOpus, audioOgg, opus); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func sourceOf(kind string) string {
+	if kind == kindVideo {
+		return "camera"
+	}
+	return "microphone"
+}
+
+// randomID returns 16 random hex digits, enough to keep track and stream IDs of bots apart.
+func randomID() string {
+	return fmt.Sprintf("%016x", rand.Uint64())
+}
