@@ -1,0 +1,93 @@
+package sfu
+
+import (
+	"errors"
+	"io"
+	"net"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+)
+
+// rtpReader is the read side of a published track (*webrtc.TrackRemote).
+type rtpReader interface {
+	Read(b []byte) (int, interceptor.Attributes, error)
+}
+
+// maxReadErrors ends a track whose reads keep failing without any packet in
+// between: a stream pion no longer serves, not a burst of bad packets (each
+// bad packet is one failed read, and a good one resets the count).
+const maxReadErrors = 1 << 16
+
+// readLoop is the track's reader goroutine: it reads every packet the
+// publisher sends and forwards it until the track ends. It closes u.done on
+// return.
+func (u *UpTrack) readLoop(r rtpReader) {
+	defer close(u.done)
+	buf := make([]byte, maxPacketSize)
+	var h rtp.Header
+	failures := 0
+	for {
+		n, _, err := r.Read(buf)
+		if err != nil {
+			if endOfTrack(err) {
+				return
+			}
+			// A packet pion's interceptors could not parse (S2 of the
+			// test plan): drop it and keep reading.
+			u.metrics.packetsDropped.Inc()
+			if failures++; failures >= maxReadErrors {
+				return
+			}
+			continue
+		}
+		failures = 0
+		u.forward(&h, buf[:n])
+	}
+}
+
+// endOfTrack tells the errors that mean the track is gone for good.
+func endOfTrack(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed)
+}
+
+// forward parses pkt's header into h (reused, so nothing is allocated),
+// stores the packet for NACKs and writes it to every subscriber. The
+// payload is never read: it may be end-to-end encrypted.
+func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
+	hl, err := h.Unmarshal(pkt)
+	if err != nil || h.Version != 2 || h.PayloadType != uint8(u.codec.PayloadType) {
+		u.metrics.packetsDropped.Inc()
+		return
+	}
+	payload, ok := rtpPayload(h, pkt, hl)
+	if !ok {
+		u.metrics.packetsDropped.Inc()
+		return
+	}
+	u.cache.store(h.SequenceNumber, pkt)
+	now := u.now()
+	for _, d := range *u.downs.Load() {
+		d.writeRTP(h, payload, now)
+	}
+}
+
+// rtpPayload returns the payload of pkt, whose header h is hl bytes long,
+// without its padding (whose length it records in h.PaddingSize, so that
+// the packet is rebuilt with the same padding). ok is false for a padding
+// count of zero or longer than the payload (RFC 3550 section 5.1).
+func rtpPayload(h *rtp.Header, pkt []byte, hl int) (payload []byte, ok bool) {
+	h.PaddingSize = 0
+	if !h.Padding {
+		return pkt[hl:], true
+	}
+	if len(pkt) <= hl {
+		return nil, false
+	}
+	pad := int(pkt[len(pkt)-1])
+	if pad == 0 || pad > len(pkt)-hl {
+		return nil, false
+	}
+	h.PaddingSize = byte(pad)
+	return pkt[hl : len(pkt)-pad], true
+}
