@@ -2,6 +2,7 @@ package web
 
 import (
 	"io"
+	"os"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -338,4 +339,32 @@ func FuzzValidRoomName(f *testing.F) {
 			t.Errorf("validRoomName(%q): got %v, want %v (the regexp of roomlink.js)", s, got, want)
 		}
 	})
+}
+
+// TestEveryProtocolErrorHasText checks that each error code of
+// docs/protocol.md has its own words in js/ui/text.js, so that people see
+// what happened rather than a code or a generic message.
+func TestEveryProtocolErrorHasText(t *testing.T) {
+	doc, err := os.ReadFile("../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := fs.ReadFile(files, "js/ui/text.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| ((?:`[a-z-]+`(?:, )?)+) \\|")
+	code := regexp.MustCompile("`([a-z-]+)`")
+	n := 0
+	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
+		for _, c := range code.FindAllStringSubmatch(m[1], -1) {
+			n++
+			if !regexp.MustCompile(`(?m)^\s*'?` + regexp.QuoteMeta(c[1]) + `'?: '`).Match(text) {
+				t.Errorf("error code %q of docs/protocol.md has no text in js/ui/text.js", c[1])
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d error codes in docs/protocol.md, want the whole table", n)
+	}
 }

@@ -119,7 +119,8 @@ async function main() {
     } catch (err) {
       prejoin.setBusy(false);
       app.phase = 'prejoin';
-      prejoin.showError(serverErrorText(/** @type {{ code?: string }} */ (err)?.code ?? 'closed'));
+      const code = /** @type {{ code?: string }} */ (err)?.code ?? 'closed';
+      prejoin.showError(serverErrorText(code), code === 'bad-name');
     }
   });
   app.phase = 'prejoin';

@@ -71,16 +71,19 @@ export class Prejoin extends EventTarget {
     this.#joinButton.textContent = busy ? TEXT.joining : TEXT.join;
   }
 
-  /** @param {string} message empty to clear */
-  showError(message) {
+  /**
+   * @param {string} message empty to clear
+   * @param {boolean} [nameInvalid] whether the name is what is wrong
+   */
+  showError(message, nameInvalid = false) {
     this.#error.textContent = message;
-    this.#name.setAttribute('aria-invalid', message === '' ? 'false' : 'true');
+    this.#name.setAttribute('aria-invalid', String(message !== '' && nameInvalid));
   }
 
   #submit() {
     const name = this.#name.value.trim();
     if (name === '') {
-      this.showError(TEXT.nameRequired);
+      this.showError(TEXT.nameRequired, true);
       this.#name.focus();
       return;
     }

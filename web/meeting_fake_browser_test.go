@@ -1,0 +1,185 @@
+package web_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"conclave/internal/testenv"
+)
+
+// These tests run the meeting page against fakeSignal, a scripted
+// signaling server without media: they check the protocol as the client
+// speaks it and the meeting UI, which need no SFU. Media through the real
+// SFU is tested in appliance/meeting_browser_test.go.
+
+// tileNames returns the name tags of the grid, in order.
+func tileNames(p *testenv.Page) []string {
+	return testenv.Eval[[]string](p, `[...document.querySelectorAll("#grid .tile .name")].map((e) => e.textContent)`)
+}
+
+func TestBrowserMeetingProtocol(t *testing.T) {
+	srv, sig := newMeetingServer(t)
+	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustSPKIs: []string{testenv.SPKIHash(srv.Certificate())}})
+
+	p := b.NewPage(t)
+	p.Do(emulateMedia("prefers-reduced-motion", "reduce"))
+	p.Navigate(srv.URL + "/r/brisk-otter-42?name=Ada&autojoin=1#k=" + key)
+	c := sig.next()
+	join := c.read()
+	if join["type"] != "join" || join["v"] != 1.0 || join["room"] != "brisk-otter-42" || join["name"] != "Ada" {
+		t.Fatalf("first message: got %v, want a v1 join of brisk-otter-42 as Ada", join)
+	}
+	if _, ok := join["resume"]; ok {
+		t.Errorf("first join carries a resume token: %v", join)
+	}
+	c.welcome("p_ada", "tok-1", false,
+		participant("p_bob", "Bob", micOff, cameraT),
+		participant("p_cy", "Cy", micOn))
+
+	// Both tracks are announced before the offer that adds them.
+	offer, before := c.readType("offer")
+	if !slices.Equal(before, []string{"publish", "publish"}) {
+		t.Errorf("before the offer: got %v, want two publish messages", before)
+	}
+	sdp, _ := offer["sdp"].(string)
+	if strings.Count(sdp, "m=audio") != 1 || strings.Count(sdp, "m=video") != 1 || !strings.Contains(sdp, "a=sendonly") {
+		t.Errorf("offer: want one sendonly audio and one sendonly video section, got:\n%s", sdp)
+	}
+
+	p.WaitFor(`document.querySelectorAll("#grid .tile").length === 3`)
+	if got, want := tileNames(p), []string{"Ada (you)", "Bob", "Cy"}; !slices.Equal(got, want) {
+		t.Errorf("tiles: got %q, want %q", got, want)
+	}
+	if got := testenv.Eval[string](p, `document.getElementById("meeting-count").textContent`); got != "3 participants" {
+		t.Errorf("count: got %q", got)
+	}
+	micOffTiles := testenv.Eval[[]string](p, `[...document.querySelectorAll("#grid .tile.mic-off")].map((e) => e.dataset.participantId)`)
+	if !slices.Equal(micOffTiles, []string{"p_bob"}) {
+		t.Errorf("tiles with the mic-off mark: got %q, want only Bob's", micOffTiles)
+	}
+	p.WaitFor(`document.querySelector("#grid .tile.self video").videoWidth > 0`)
+	hook := testenv.Eval[[]struct {
+		ID, Name string
+		Self     bool
+	}](p, "window.conclave.participants()")
+	if len(hook) != 3 || hook[0].ID != "p_ada" || !hook[0].Self || hook[1].Name != "Bob" {
+		t.Errorf("window.conclave.participants(): got %+v", hook)
+	}
+	p.Screenshot(screenshotPath(t, "meeting-fake-3.png"))
+
+	t.Run("room events", func(t *testing.T) {
+		c.send(map[string]any{"type": "participant-joined", "participant": participant("p_dee", "Dee", micOn)})
+		c.send(map[string]any{"type": "participant-left", "participantId": "p_cy", "reason": "left"})
+		c.send(map[string]any{"type": "mute", "participantId": "p_bob", "trackId": "p_bob-microphone", "muted": false})
+		p.WaitFor(`document.querySelectorAll("#grid .tile").length === 3 && !document.querySelector('[data-participant-id="p_bob"]').classList.contains("mic-off")`)
+		if got, want := tileNames(p), []string{"Ada (you)", "Bob", "Dee"}; !slices.Equal(got, want) {
+			t.Errorf("tiles: got %q, want %q", got, want)
+		}
+	})
+
+	t.Run("mute and camera", func(t *testing.T) {
+		p.Do(chromedp.Click(chromedp.CSS("#mic-button")))
+		m, _ := c.readType("mute")
+		if m["muted"] != true || m["trackId"] == "" {
+			t.Errorf("after clicking the mic button: got %v, want a mute of our audio track", m)
+		}
+		p.Do(chromedp.Click(chromedp.CSS("#cam-button")))
+		m, _ = c.readType("mute")
+		if m["muted"] != true {
+			t.Errorf("after turning the camera off: got %v, want muted", m)
+		}
+		p.WaitFor(`document.querySelector("#grid .tile.self").classList.contains("no-video")`)
+		p.WaitFor(`document.querySelector("#grid .tile.self").classList.contains("mic-off")`)
+		p.Screenshot(screenshotPath(t, "meeting-fake-muted.png"))
+		p.Do(chromedp.Click(chromedp.CSS("#cam-button")))
+		if m, _ = c.readType("mute"); m["muted"] != false {
+			t.Errorf("after turning the camera on: got %v, want unmuted", m)
+		}
+		p.WaitFor(`document.querySelector("#grid .tile.self video").videoWidth > 0`)
+	})
+
+	t.Run("resume after a lost socket", func(t *testing.T) {
+		c.drop()
+		p.WaitFor(`!document.getElementById("banner").hidden`)
+		if got := testenv.Eval[string](p, `document.getElementById("banner").textContent`); got != "Connection lost, reconnecting…" {
+			t.Errorf("banner: got %q", got)
+		}
+		c2 := sig.next()
+		j := c2.read()
+		if j["type"] != "join" || j["resume"] != "tok-1" {
+			t.Fatalf("rejoin: got %v, want a join with resume token tok-1", j)
+		}
+		p.Screenshot(screenshotPath(t, "meeting-fake-reconnecting.png"))
+		c2.welcome("p_ada", "tok-2", true, participant("p_bob", "Bob", micOn, cameraT))
+		// A new peer connection publishes again, muted as we left it.
+		pub, _ := c2.readType("publish")
+		if pub["kind"] != "audio" || pub["muted"] != true {
+			t.Errorf("republished audio: got %v, want muted audio", pub)
+		}
+		c2.readType("offer")
+		p.WaitFor(`document.getElementById("banner").hidden && document.querySelectorAll("#grid .tile").length === 2`)
+		c = c2
+	})
+
+	t.Run("leave", func(t *testing.T) {
+		p.Do(chromedp.Click(chromedp.CSS("#leave-button")))
+		c.readType("leave")
+		p.WaitFor(`!document.getElementById("ended").hidden`)
+		if got := testenv.Eval[string](p, `document.getElementById("ended-title").textContent`); got != "You left the meeting" {
+			t.Errorf("end screen: got %q", got)
+		}
+		if testenv.Eval[bool](p, `window.conclave.state() !== "ended"`) {
+			t.Error("state is not ended after leaving")
+		}
+	})
+	checkClean(t, p)
+}
+
+func TestBrowserMeetingRefused(t *testing.T) {
+	srv, sig := newMeetingServer(t)
+	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustSPKIs: []string{testenv.SPKIHash(srv.Certificate())}})
+
+	t.Run("pre-join shows the reason and allows another try", func(t *testing.T) {
+		p := b.NewPage(t)
+		p.Navigate(srv.URL + "/r/t?name=Ada#k=" + key)
+		waitPreview(t, p)
+		p.Do(chromedp.Click(chromedp.CSS("#join-button")))
+		c := sig.next()
+		c.readType("join")
+		c.send(map[string]any{"type": "error", "code": "room-full", "message": "the room is full (100 participants)", "fatal": true})
+		p.WaitFor(`document.getElementById("prejoin-error").textContent !== ""`)
+		if got := testenv.Eval[string](p, `document.getElementById("prejoin-error").textContent`); got != "This meeting is full. Try again later." {
+			t.Errorf("error: got %q", got)
+		}
+		if testenv.Eval[bool](p, `document.getElementById("join-button").disabled || document.getElementById("prejoin").hidden`) {
+			t.Error("after a refused join the pre-join screen is not usable")
+		}
+		p.Screenshot(screenshotPath(t, "prejoin-room-full.png"))
+
+		// The second try joins, and the camera preview survived the refusal.
+		p.Do(chromedp.Click(chromedp.CSS("#join-button")))
+		c = sig.next()
+		c.readType("join")
+		c.welcome("p_ada", "tok", false)
+		p.WaitFor(`!document.getElementById("meeting").hidden && document.querySelector("#grid .tile.self video").videoWidth > 0`)
+		checkClean(t, p)
+	})
+
+	t.Run("autojoin shows the reason", func(t *testing.T) {
+		p := b.NewPage(t)
+		p.Navigate(srv.URL + "/r/t?autojoin=1")
+		c := sig.next()
+		if j := c.read(); j["name"] != "Guest" {
+			t.Errorf("autojoin without a name: got name %v, want Guest", j["name"])
+		}
+		c.send(map[string]any{"type": "error", "code": "bad-room", "fatal": true})
+		p.WaitFor(`!document.getElementById("ended").hidden`)
+		if got := testenv.Eval[string](p, `document.getElementById("ended-text").textContent`); got != "This is not a valid meeting link." {
+			t.Errorf("end screen text: got %q", got)
+		}
+		checkClean(t, p)
+	})
+}
