@@ -35,6 +35,9 @@ type Config struct {
 	TLSConfig *tls.Config
 	// Room and Name are the `join` fields; Room is lower-cased as the web client does.
 	Room, Name string
+	// Token is the optional `token` of `join`, checked by the server's join policy when it
+	// has one; empty sends none.
+	Token string
 	// Publish selects the tracks to send.
 	Publish Publish
 

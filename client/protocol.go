@@ -52,6 +52,7 @@ type joinMsg struct {
 	Room   string `json:"room"`
 	Name   string `json:"name"`
 	Resume string `json:"resume,omitempty"`
+	Token  string `json:"token,omitempty"`
 }
 
 type welcomeMsg struct {

@@ -75,7 +75,7 @@ func readMessage(ctx context.Context, conn *websocket.Conn) (string, []byte, err
 // server follows it with a fresh welcome (docs/protocol.md), which handshake returns.
 func handshake(ctx context.Context, conn *websocket.Conn, cfg Config, resume string) (welcomeMsg, error) {
 	join := joinMsg{Type: "join", V: protocolVersion, Room: strings.ToLower(cfg.Room),
-		Name: cfg.Name, Resume: resume}
+		Name: cfg.Name, Resume: resume, Token: cfg.Token}
 	if err := writeJSON(ctx, conn, join); err != nil {
 		return welcomeMsg{}, fmt.Errorf("send join: %w", err)
 	}

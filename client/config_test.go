@@ -1,0 +1,53 @@
+package client
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestConfigValidate(t *testing.T) {
+	ok := Config{URL: "wss://meet.example/ws", Room: "r", Name: "n"}
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr bool
+	}{
+		{"valid wss", func(*Config) {}, false},
+		{"valid ws", func(c *Config) { c.URL = "ws://127.0.0.1:1/ws" }, false},
+		{"empty url", func(c *Config) { c.URL = "" }, true},
+		{"http url", func(c *Config) { c.URL = "https://meet.example/ws" }, true},
+		{"bad url", func(c *Config) { c.URL = "ws://[::1" }, true},
+		{"no room", func(c *Config) { c.Room = "" }, true},
+		{"no name", func(c *Config) { c.Name = "" }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok
+			tt.mutate(&c)
+			err := c.Validate()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil && !errors.Is(err, ErrBadConfig) {
+				t.Errorf("got %v, want it to wrap ErrBadConfig", err)
+			}
+		})
+	}
+}
+
+func TestConfigOrigin(t *testing.T) {
+	tests := []struct {
+		name, url, origin, want string
+	}{
+		{"wss", "wss://meet.example:8443/ws", "", "https://meet.example:8443"},
+		{"ws", "ws://127.0.0.1:5000/ws", "", "http://127.0.0.1:5000"},
+		{"explicit", "wss://meet.example/ws", "https://other.example", "https://other.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (Config{URL: tt.url, Origin: tt.origin}).origin(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
