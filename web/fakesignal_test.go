@@ -102,14 +102,22 @@ func (fs *fakeSignal) accept(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// next returns the next connection the browser opens.
-func (fs *fakeSignal) next() *fakeConn {
-	fs.t.Helper()
+// with returns the connection reporting failures to t, for use in a
+// subtest (a subtest must not fail its parent with FailNow).
+func (c *fakeConn) with(t *testing.T) *fakeConn {
+	cc := *c
+	cc.t = t
+	return &cc
+}
+
+// nextFor returns the next connection the browser opens, reporting to t.
+func (fs *fakeSignal) nextFor(t *testing.T) *fakeConn {
+	t.Helper()
 	select {
 	case c := <-fs.conns:
-		return c
+		return c.with(t)
 	case <-time.After(15 * time.Second):
-		fs.t.Fatal("fake signal: no connection within 15 s")
+		t.Fatal("fake signal: no connection within 15 s")
 		return nil
 	}
 }

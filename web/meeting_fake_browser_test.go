@@ -27,7 +27,7 @@ func TestBrowserMeetingProtocol(t *testing.T) {
 	p := b.NewPage(t)
 	p.Do(emulateMedia("prefers-reduced-motion", "reduce"))
 	p.Navigate(srv.URL + "/r/brisk-otter-42?name=Ada&autojoin=1#k=" + key)
-	c := sig.next()
+	c := sig.nextFor(t)
 	join := c.read()
 	if join["type"] != "join" || join["v"] != 1.0 || join["room"] != "brisk-otter-42" || join["name"] != "Ada" {
 		t.Fatalf("first message: got %v, want a v1 join of brisk-otter-42 as Ada", join)
@@ -71,6 +71,7 @@ func TestBrowserMeetingProtocol(t *testing.T) {
 	p.Screenshot(screenshotPath(t, "meeting-fake-3.png"))
 
 	t.Run("room events", func(t *testing.T) {
+		c := c.with(t)
 		c.send(map[string]any{"type": "participant-joined", "participant": participant("p_dee", "Dee", micOn)})
 		c.send(map[string]any{"type": "participant-left", "participantId": "p_cy", "reason": "left"})
 		c.send(map[string]any{"type": "mute", "participantId": "p_bob", "trackId": "p_bob-microphone", "muted": false})
@@ -81,6 +82,7 @@ func TestBrowserMeetingProtocol(t *testing.T) {
 	})
 
 	t.Run("mute and camera", func(t *testing.T) {
+		c := c.with(t)
 		p.Do(chromedp.Click(chromedp.CSS("#mic-button")))
 		m, _ := c.readType("mute")
 		if m["muted"] != true || m["trackId"] == "" {
@@ -101,13 +103,34 @@ func TestBrowserMeetingProtocol(t *testing.T) {
 		p.WaitFor(`document.querySelector("#grid .tile.self video").videoWidth > 0`)
 	})
 
+	t.Run("screen share", func(t *testing.T) {
+		c := c.with(t)
+		p.Do(chromedp.Click(chromedp.CSS("#screen-button")))
+		pub, _ := c.readType("publish")
+		if pub["source"] != "screen" || pub["kind"] != "video" {
+			t.Errorf("after clicking share: got %v, want a screen publish", pub)
+		}
+		// No offer follows: this server never answered the first one, and a
+		// polite client offers again only once stable.
+		p.WaitFor(`document.querySelector('#grid .tile.screen.self video')?.videoWidth > 0`)
+		if got := testenv.Eval[string](p, `document.getElementById("screen-button").getAttribute("aria-pressed")`); got != "true" {
+			t.Errorf("share button: aria-pressed %q, want true", got)
+		}
+		p.Screenshot(screenshotPath(t, "meeting-fake-screen.png"))
+		p.Do(chromedp.Click(chromedp.CSS("#screen-button")))
+		if m, _ := c.readType("unpublish"); m["trackId"] != pub["trackId"] {
+			t.Errorf("after stopping the share: got %v, want unpublish of %v", m, pub["trackId"])
+		}
+		p.WaitFor(`!document.querySelector('#grid .tile.screen')`)
+	})
+
 	t.Run("resume after a lost socket", func(t *testing.T) {
-		c.drop()
+		c.with(t).drop()
 		p.WaitFor(`!document.getElementById("banner").hidden`)
 		if got := testenv.Eval[string](p, `document.getElementById("banner").textContent`); got != "Connection lost, reconnecting…" {
 			t.Errorf("banner: got %q", got)
 		}
-		c2 := sig.next()
+		c2 := sig.nextFor(t)
 		j := c2.read()
 		if j["type"] != "join" || j["resume"] != "tok-1" {
 			t.Fatalf("rejoin: got %v, want a join with resume token tok-1", j)
@@ -125,6 +148,7 @@ func TestBrowserMeetingProtocol(t *testing.T) {
 	})
 
 	t.Run("leave", func(t *testing.T) {
+		c := c.with(t)
 		p.Do(chromedp.Click(chromedp.CSS("#leave-button")))
 		c.readType("leave")
 		p.WaitFor(`!document.getElementById("ended").hidden`)
@@ -147,7 +171,7 @@ func TestBrowserMeetingRefused(t *testing.T) {
 		p.Navigate(srv.URL + "/r/t?name=Ada#k=" + key)
 		waitPreview(t, p)
 		p.Do(chromedp.Click(chromedp.CSS("#join-button")))
-		c := sig.next()
+		c := sig.nextFor(t)
 		c.readType("join")
 		c.send(map[string]any{"type": "error", "code": "room-full", "message": "the room is full (100 participants)", "fatal": true})
 		p.WaitFor(`document.getElementById("prejoin-error").textContent !== ""`)
@@ -161,7 +185,7 @@ func TestBrowserMeetingRefused(t *testing.T) {
 
 		// The second try joins, and the camera preview survived the refusal.
 		p.Do(chromedp.Click(chromedp.CSS("#join-button")))
-		c = sig.next()
+		c = sig.nextFor(t)
 		c.readType("join")
 		c.welcome("p_ada", "tok", false)
 		p.WaitFor(`!document.getElementById("meeting").hidden && document.querySelector("#grid .tile.self video").videoWidth > 0`)
@@ -171,7 +195,7 @@ func TestBrowserMeetingRefused(t *testing.T) {
 	t.Run("autojoin shows the reason", func(t *testing.T) {
 		p := b.NewPage(t)
 		p.Navigate(srv.URL + "/r/t?autojoin=1")
-		c := sig.next()
+		c := sig.nextFor(t)
 		if j := c.read(); j["name"] != "Guest" {
 			t.Errorf("autojoin without a name: got name %v, want Guest", j["name"])
 		}

@@ -77,6 +77,11 @@ type BrowserOptions struct {
 	// Width and Height are the viewport of new pages in CSS pixels. Zero
 	// means 1280x800.
 	Width, Height int64
+
+	// ExtraFlags are added to the command line, each "name" or
+	// "name=value" without the leading dashes; they override the defaults
+	// of the same name. See ScreenCaptureFlags.
+	ExtraFlags []string
 }
 
 // Browser is one headless Chromium process owned by a test. It is closed by a
@@ -102,6 +107,14 @@ func NewBrowser(t testing.TB, o BrowserOptions) *Browser {
 	path := findChromium(t)
 	b := &Browser{o: o, output: &lockedBuffer{}}
 	opts := browserFlags(path, t.TempDir(), o.TrustSPKIs)
+	for _, f := range o.ExtraFlags {
+		name, value, ok := strings.Cut(f, "=")
+		if ok {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
+	}
 	opts = append(opts, chromedp.CombinedOutput(b.output))
 
 	// The browser lives until the cleanup below, not until t.Context() ends:
