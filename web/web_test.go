@@ -2,10 +2,10 @@ package web
 
 import (
 	"io"
-	"os"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path"
 	"regexp"
 	"strings"
