@@ -10,6 +10,14 @@ import (
 
 // Perfect negotiation, polite side (docs/protocol.md "Negotiation"; W3C WebRTC §10.7). All of
 // it runs on the session's loop goroutine, so no two steps interleave.
+//
+// pion cannot roll back a local offer (pion/webrtc#2133: its signaling state machine has no
+// have-local-offer → stable transition), so the client never applies its offer before the
+// server accepts it: it sends the offer from CreateOffer and calls SetLocalDescription only
+// when the answer arrives. A server offer that crosses ours means the (impolite) server
+// ignored ours; dropping the unapplied offer is then exactly the rollback the pattern asks
+// for, and we offer again once stable. The cost is that our candidates for a new offer start
+// one round trip later.
 
 // publish announces each local track and adds it as a send-only transceiver, then offers.
 // A send-only direction matters: pion hands a remote send-only m-line to any local
@@ -46,7 +54,8 @@ func (s *session) publish() {
 	s.maybeOffer()
 }
 
-// onOffer applies a server offer, rolling back our own pending offer first (we are polite).
+// onOffer applies a server offer. An offer of ours still in flight was ignored by the server
+// (it is impolite): drop it, unapplied, and offer again afterwards.
 func (s *session) onOffer(b []byte) {
 	var m sdpMsg
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -54,12 +63,9 @@ func (s *session) onOffer(b []byte) {
 		return
 	}
 	s.setMids(m.Tracks)
-	if s.pc.SignalingState() != webrtc.SignalingStateStable {
-		if err := s.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
-			s.log.Error("roll back local offer", slog.Any("err", err))
-			return
-		}
-		s.needOffer = true // what our offer carried still has to be negotiated
+	if s.offerInFlight != nil {
+		s.offerInFlight = nil
+		s.needOffer = true
 	}
 	if err := s.answer(m.SDP); err != nil {
 		s.log.Error("answer server offer", slog.Any("err", err))
@@ -84,16 +90,22 @@ func (s *session) answer(sdp string) error {
 	return nil
 }
 
-// onAnswer applies the server's answer to our offer. An answer we no longer wait for (our
-// offer was rolled back meanwhile) is stale and dropped.
+// onAnswer applies our offer and the server's answer to it. An answer when no offer of ours
+// is in flight is stale and dropped.
 func (s *session) onAnswer(b []byte) {
 	var m sdpMsg
 	if err := json.Unmarshal(b, &m); err != nil {
 		s.log.Warn("bad answer from server", slog.Any("err", err))
 		return
 	}
-	if s.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
-		s.log.Debug("dropping stale answer", "state", s.pc.SignalingState().String())
+	offer := s.offerInFlight
+	if offer == nil {
+		s.log.Debug("dropping stale answer")
+		return
+	}
+	s.offerInFlight = nil
+	if err := s.pc.SetLocalDescription(*offer); err != nil {
+		s.log.Error("set local offer", slog.Any("err", err))
 		return
 	}
 	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
@@ -104,11 +116,9 @@ func (s *session) onAnswer(b []byte) {
 	s.maybeOffer()
 }
 
-// maybeOffer offers when something awaits negotiation and no offer is in flight. The server
-// ignores an offer that collides with its own; ours then gets rolled back by its offer and
-// made again here once stable.
+// maybeOffer sends an offer when something awaits negotiation and no offer is in flight.
 func (s *session) maybeOffer() {
-	if !s.needOffer || s.pc.SignalingState() != webrtc.SignalingStateStable {
+	if !s.needOffer || s.offerInFlight != nil || s.pc.SignalingState() != webrtc.SignalingStateStable {
 		return
 	}
 	s.needOffer = false
@@ -117,10 +127,7 @@ func (s *session) maybeOffer() {
 		s.log.Error("create offer", slog.Any("err", err))
 		return
 	}
-	if err := s.pc.SetLocalDescription(offer); err != nil {
-		s.log.Error("set local offer", slog.Any("err", err))
-		return
-	}
+	s.offerInFlight = &offer
 	s.send(sdpMsg{Type: "offer", SDP: offer.SDP})
 }
 

@@ -30,7 +30,8 @@ type session struct {
 	connected atomic.Bool // the socket is up
 
 	// Owned by the run goroutine.
-	needOffer         bool
+	needOffer         bool                       // tracks await an offer of ours
+	offerInFlight     *webrtc.SessionDescription // sent, not yet applied (see negotiate.go)
 	pendingCandidates []webrtc.ICECandidateInit
 
 	mu     sync.Mutex
