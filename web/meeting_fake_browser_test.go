@@ -207,3 +207,31 @@ func TestBrowserMeetingRefused(t *testing.T) {
 		checkClean(t, p)
 	})
 }
+
+// TestBrowserMeetingPhone lays out a four-person meeting on a phone: the
+// tiles stack, nothing overflows, and the control bar stays on screen.
+func TestBrowserMeetingPhone(t *testing.T) {
+	srv, sig := newMeetingServer(t)
+	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustSPKIs: []string{testenv.SPKIHash(srv.Certificate())}})
+	p := b.NewPage(t)
+	p.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	p.Navigate(srv.URL + "/r/brisk-otter-42?name=Ada&autojoin=1")
+	c := sig.nextFor(t)
+	c.readType("join")
+	c.welcome("p_ada", "tok", false, participant("p_bob", "Bob", micOn), participant("p_cy", "Cy", micOff),
+		participant("p_dee", "Dee Longname-Withaveryverylongsurname", micOn))
+	p.WaitFor(`document.querySelectorAll("#grid .tile").length === 4 && document.querySelector("#grid .tile.self video").videoWidth > 0`)
+	overflow := testenv.Eval[[]string](p, `[...document.querySelectorAll("#grid .tile, #controls button")].filter((e) => {
+		const r = e.getBoundingClientRect();
+		return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight;
+	}).map((e) => e.dataset.key || e.id)`)
+	if len(overflow) != 0 {
+		t.Errorf("outside the 390x844 viewport: %q", overflow)
+	}
+	cols := testenv.Eval[string](p, `getComputedStyle(document.getElementById("grid")).getPropertyValue("--cols")`)
+	if cols != "1" && cols != "2" {
+		t.Errorf("grid columns on a phone: got %q, want 1 or 2", cols)
+	}
+	p.Screenshot(screenshotPath(t, "meeting-fake-phone.png"))
+	checkClean(t, p)
+}
