@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -166,28 +167,49 @@ var (
 	reRecv = regexp.MustCompile(`tot_recv_msgs=(\d+)`)
 )
 
-// uclient runs turnutils_uclient with args against the server, bounded by
-// timeout, and parses its counters.
+// uclient runs turnutils_uclient with args, bounded by timeout, and parses
+// its counters.
 func uclient(t *testing.T, timeout time.Duration, args ...string) ucResult {
+	t.Helper()
+	return uclientAll(t, timeout, args)[0]
+}
+
+// uclientAll runs several turnutils_uclient processes at once (they mostly
+// wait on timers, so this saves wall time, not CPU).
+func uclientAll(t *testing.T, timeout time.Duration, runs ...[]string) []ucResult {
 	t.Helper()
 	bin := needTool(t, "turnutils_uclient")
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	out, err := cmd.CombinedOutput()
+	results := make([]ucResult, len(runs))
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, args := range runs {
+		wg.Go(func() { results[i], errs[i] = runUclient(ctx, bin, args) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("uclient %v: %v", runs[i], err)
+		}
+	}
+	return results
+}
+
+func runUclient(ctx context.Context, bin string, args []string) (ucResult, error) {
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	r := ucResult{out: string(out), lost: lastInt(reLost, out), sendMsgs: lastInt(reSend, out), recvMsgs: lastInt(reRecv, out)}
 	var ee *exec.ExitError
 	switch {
+	case ctx.Err() != nil:
+		return r, fmt.Errorf("timed out: %w\n%s", ctx.Err(), out)
 	case err == nil:
 	case errors.As(err, &ee):
 		r.exit = ee.ExitCode()
 	default:
-		t.Fatalf("run uclient: %v", err)
+		return r, err
 	}
-	if ctx.Err() != nil {
-		r.exit = -1
-	}
-	return r
+	return r, nil
 }
 
 func lastInt(re *regexp.Regexp, out []byte) int64 {

@@ -13,6 +13,7 @@ type metrics struct {
 	reg prometheus.Registerer // nil: collectors exist but are not exported
 
 	allocations  prometheus.Gauge
+	allocated    prometheus.Counter
 	bytes        *prometheus.CounterVec // direction
 	packets      *prometheus.CounterVec // direction
 	denials      *prometheus.CounterVec // reason
@@ -35,6 +36,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		reg: reg,
 		allocations: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "conclave_turn_allocations", Help: "Live TURN allocations.",
+		}),
+		allocated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "conclave_turn_allocations_total", Help: "TURN allocations created.",
 		}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "conclave_turn_relayed_bytes_total", Help: "Payload bytes relayed, by direction.",
@@ -72,7 +76,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.allocations, m.bytes, m.packets, m.denials, m.authFailures}
+	return []prometheus.Collector{m.allocations, m.allocated, m.bytes, m.packets, m.denials, m.authFailures}
 }
 
 // unregister removes the collectors, so a new Server can register again.

@@ -167,6 +167,7 @@ func (s *Server) eventHandler() pionturn.EventHandler {
 		OnAllocationCreated: func(src, _ net.Addr, _, user, _ string, _ net.Addr, _ int) {
 			s.quotas.add(user, src)
 			s.metrics.allocations.Inc()
+			s.metrics.allocated.Inc()
 			s.logger.Debug("turn allocation created", slog.String("user", user), slog.Any("remote_addr", src))
 		},
 		OnAllocationDeleted: func(src, _ net.Addr, _, user, _ string) {
