@@ -59,6 +59,29 @@ func (r *recorder) receivedOn(participantID, trackID string) []pktRec {
 	return append([]pktRec(nil), r.recv[participantID+"/"+trackID]...)
 }
 
+// seqOffset finds the constant the SFU added to the sequence numbers, by a vote over the
+// received payloads that were sent exactly once.
+func seqOffset(sent, recv []pktRec) uint16 {
+	bySum := make(map[[sha256.Size]byte][]uint16)
+	for _, p := range sent {
+		bySum[p.sum] = append(bySum[p.sum], p.seq)
+	}
+	votes := make(map[uint16]int)
+	for _, p := range recv {
+		if seqs := bySum[p.sum]; len(seqs) == 1 {
+			votes[p.seq-seqs[0]]++
+		}
+	}
+	var offset uint16
+	best := -1
+	for off, n := range votes {
+		if n > best {
+			offset, best = off, n
+		}
+	}
+	return offset
+}
+
 // delivery compares what one track sent with what one subscriber received.
 type delivery struct {
 	window   int // sent packets inside the measured window
@@ -79,7 +102,7 @@ func (d delivery) String() string {
 }
 
 // compare lines sent and received packets up. The SFU rewrites sequence numbers by a constant
-// offset per subscriber, found here by a vote over payloads that occur once. The window
+// offset per subscriber (seqOffset). The window
 // leaves out the head (before the subscription settled: skip after the first receipt) and the
 // tail (still in flight: tail before the last send).
 func compare(sent, recv []pktRec, skip, tail time.Duration) delivery {
@@ -87,22 +110,7 @@ func compare(sent, recv []pktRec, skip, tail time.Duration) delivery {
 	if len(sent) == 0 || len(recv) == 0 {
 		return d
 	}
-	bySum := make(map[[sha256.Size]byte][]uint16)
-	for _, p := range sent {
-		bySum[p.sum] = append(bySum[p.sum], p.seq)
-	}
-	votes := make(map[uint16]int)
-	for _, p := range recv {
-		if seqs := bySum[p.sum]; len(seqs) == 1 {
-			votes[p.seq-seqs[0]]++
-		}
-	}
-	best := -1
-	for off, n := range votes {
-		if n > best {
-			d.offset, best = off, n
-		}
-	}
+	d.offset = seqOffset(sent, recv)
 	recvBySeq := make(map[uint16][sha256.Size]byte, len(recv))
 	for _, p := range recv {
 		recvBySeq[p.seq-d.offset] = p.sum
