@@ -142,6 +142,49 @@ func checkContinuity(t *testing.T, l *looper, frames int, seq uint16, ts uint32)
 	}
 }
 
+// TestLooperSkip: after a stall the timestamp jumps by the frames not sent, the sequence
+// numbers stay continuous, and the content goes on where it was.
+func TestLooperSkip(t *testing.T) {
+	c, err := loadOpus(audioOgg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLooper(c, payloaderFor(kindAudio), 100, 5000)
+	first := l.nextFrame()[0]
+	l.skip(3)
+	next := l.nextFrame()[0]
+	if next.SequenceNumber != first.SequenceNumber+1 {
+		t.Errorf("got seq %d after %d, want consecutive", next.SequenceNumber, first.SequenceNumber)
+	}
+	if got, want := next.Timestamp-first.Timestamp, uint32(4*opusFrameSamples); got != want {
+		t.Errorf("got timestamp step %d, want %d (one frame plus three skipped)", got, want)
+	}
+	if string(next.Payload) != string(c.frames[1].data) {
+		t.Errorf("got a payload other than the clip's second frame after a skip")
+	}
+}
+
+func TestFramesDue(t *testing.T) {
+	const iv = 20 * time.Millisecond
+	tests := []struct {
+		name    string
+		elapsed time.Duration
+		want    int
+	}{
+		{"first tick", iv, 1},
+		{"just before second", 2*iv - time.Microsecond, 1},
+		{"after a stall of five frames", 7 * iv, 7},
+		{"zero", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := framesDue(tt.elapsed, iv); got != tt.want {
+				t.Errorf("got %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestSourcePacing runs real sources for a second and checks they send about one second of
 // media: loose bounds, the point is real-time pacing, not scheduler precision.
 func TestSourcePacing(t *testing.T) {

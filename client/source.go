@@ -43,6 +43,15 @@ func (l *looper) nextFrame() []*rtp.Packet {
 	return l.packetizer.Packetize(f.data, f.samples)
 }
 
+// skip advances the RTP clock by n frames without sending anything. The clip position stays:
+// the next frame sent is the one after the last sent, so a video decoder never misses a
+// reference frame.
+func (l *looper) skip(n int) {
+	for range n {
+		l.packetizer.SkipSamples(l.clip.frames[l.next].samples)
+	}
+}
+
 // source paces a looper in real time onto a local track: one frame per clip interval.
 type source struct {
 	kind   string // "video" or "audio"
@@ -65,20 +74,33 @@ func payloaderFor(kind string) rtp.Payloader {
 	return &codecs.OpusPayloader{}
 }
 
-// run sends frames until ctx is done. A ticker keeps the long-run rate exact: late ticks are
-// dropped by time.Ticker rather than bunched, so a stalled process sends fewer frames but
-// never a burst.
+// run sends frames until ctx is done, one per tick. When the process stalls (a loaded load
+// test machine), time.Ticker drops the missed ticks; run then moves the RTP clock on by the
+// frames it could not send, as a camera whose encoder dropped frames would, so receivers'
+// jitter buffers keep tracking the wall clock instead of growing by every stall.
 func (s *source) run(ctx context.Context) {
-	t := time.NewTicker(s.loop.clip.interval)
+	interval := s.loop.clip.interval
+	t := time.NewTicker(interval)
 	defer t.Stop()
+	start, sent := time.Now(), 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
+			if missed := framesDue(now.Sub(start), interval) - sent - 1; missed > 0 {
+				s.loop.skip(missed)
+				sent += missed
+			}
 			s.sendFrame()
+			sent++
 		}
 	}
+}
+
+// framesDue is how many frames a source started elapsed ago should have sent by now.
+func framesDue(elapsed, interval time.Duration) int {
+	return int(elapsed / interval)
 }
 
 // sendFrame writes one frame's packets to the track.
