@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,32 +125,57 @@ func needTool(t *testing.T, name string) string {
 }
 
 // startPeer runs turnutils_peer (a UDP echo) on 127.0.0.1 and waits until
-// it holds its port.
+// it holds its port. The port was free a moment before, so a peer that dies
+// at once (port taken meanwhile) is retried on another port.
 func startPeer(t *testing.T) int {
 	t.Helper()
 	bin := needTool(t, "turnutils_peer")
+	var failures []string
+	for range 3 {
+		port, err := tryPeer(t, bin)
+		if err == nil {
+			return port
+		}
+		failures = append(failures, err.Error())
+	}
+	t.Fatalf("turnutils_peer did not start: %s", strings.Join(failures, "; "))
+	return 0
+}
+
+func tryPeer(t *testing.T, bin string) (int, error) {
 	port := freeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
 	cmd := exec.CommandContext(ctx, bin, "-L", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		cancel()
-		t.Fatal(err)
+		return 0, err
 	}
-	t.Cleanup(func() {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
 		cancel()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(5 * time.Second)
+		<-exited
+	}
+	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			cancel()
+			return 0, fmt.Errorf("port %d: exited (%v): %s", port, err, out.String())
+		default:
+		}
 		c, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
-			return port // bound by the peer
+			t.Cleanup(stop)
+			return port, nil // bound by the peer
 		}
 		c.Close()
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("turnutils_peer did not bind port %d", port)
-	return 0
+	stop()
+	return 0, fmt.Errorf("port %d: not bound after 10 s: %s", port, out.String())
 }
 
 // ucResult is what a turnutils_uclient run produced.
