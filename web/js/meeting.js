@@ -25,6 +25,9 @@ import { renderStage } from './ui/stage.js';
  * @property {HTMLElement} count the participant counter
  */
 
+/** How long to wait for the server's first offer before publishing anyway. */
+const FIRST_OFFER_WAIT_MS = 1500;
+
 export class Meeting {
   /** @type {MeetingState} */ state = 'joining';
   /** Milestones in ms on the performance clock, for tests and diagnostics. */
@@ -158,6 +161,20 @@ export class Meeting {
       if (state === 'disconnected' || state === 'failed') this.#ui.status.banner(TEXT.mediaReconnecting);
       else if (state === 'connected') this.#ui.status.banner('');
     });
+    // When others publish, the server offers them to us at once; we publish
+    // after that offer rather than collide with it (see Peer.afterFirstOffer).
+    const expectOffer = (w.participants ?? []).some((p) => (p.tracks ?? []).length > 0);
+    if (expectOffer) peer.afterFirstOffer(FIRST_OFFER_WAIT_MS).then(() => this.#publishAll(peer));
+    else this.#publishAll(peer);
+    this.#render();
+  }
+
+  /**
+   * Publishes our microphone, camera and screen on a new peer connection.
+   * @param {Peer} peer
+   */
+  #publishAll(peer) {
+    if (this.#peer !== peer || this.state === 'ended') return;
     const l = this.#local;
     if (l.audio) this.#published.audio = peer.publish(l.audio, 'microphone', !l.micOn);
     if (l.video) this.#published.video = peer.publish(l.video, 'camera', false);

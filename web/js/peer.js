@@ -25,10 +25,25 @@
  * @property {MidTrack} info whose track it is, from the server's offer
  */
 
+/**
+ * The RTCRtpTransceiver header extension control API (Chrome 123+), which
+ * TypeScript's DOM types do not have yet.
+ * @typedef {{ uri: string, direction: RTCRtpTransceiverDirection }} HeaderExtension
+ * @typedef {{
+ *   getHeaderExtensionsToNegotiate(): HeaderExtension[],
+ *   setHeaderExtensionsToNegotiate(exts: HeaderExtension[]): void,
+ * }} ExtensionControl
+ */
+
 /** How long ICE may stay disconnected before we restart it. */
 const DISCONNECTED_RESTART_MS = 4000;
+/**
+ * How long after the first complete negotiation the connection must be up
+ * before we restart ICE. On loopback it connects in well under a second.
+ */
+const FIRST_CONNECT_MS = 5000;
 /** How long after a restart ICE must be back before we give up. */
-const RESTART_GIVE_UP_MS = 12000;
+const RESTART_GIVE_UP_MS = 8000;
 
 /** One peer connection. Close it with close(); it is not reusable. */
 export class Peer extends EventTarget {
@@ -41,11 +56,16 @@ export class Peer extends EventTarget {
   #mids = new Map();
   /** @type {Map<string, RTCRtpSender>} published trackId -> sender */
   #senders = new Map();
+  /** @type {() => void} resolves firstOffer */
+  #answered = () => {};
+  /** Settles once the first server offer has been answered. */
+  #firstOffer = new Promise((resolve) => { this.#answered = () => resolve(undefined); });
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #iceTimer;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #giveUpTimer;
   #closed = false;
+  #connectWatch = false;
 
   /**
    * @param {object} opts
@@ -118,15 +138,36 @@ export class Peer extends EventTarget {
     if (this.#senders.has(trackId)) this.#send({ type: 'mute', trackId, muted });
   }
 
+  /**
+   * Resolves once the server's first offer has been answered, or after ms.
+   * Publishing only then keeps our first offer from colliding with the
+   * server's: Chrome 156 rolls the collision back as it should, but then
+   * may never gather candidates for the connection (seen in the browser
+   * tests, loopback only).
+   * @param {number} ms
+   * @returns {Promise<void>}
+   */
+  afterFirstOffer(ms) {
+    return Promise.race([this.#firstOffer, new Promise((resolve) => { setTimeout(resolve, ms); })]).then(() => {});
+  }
+
   /** @param {{ sdp: string, tracks?: Record<string, MidTrack> }} msg */
   handleOffer(msg) {
     this.#enqueue(async () => {
       for (const [mid, info] of Object.entries(msg.tracks ?? {})) this.#mids.set(mid, info);
-      // Polite peer: a collision with our own offer is resolved by the
-      // implicit rollback inside setRemoteDescription.
+      // Polite peer: our colliding offer is rolled back (explicitly, though
+      // setRemoteDescription would do it too, so that it shows in the log);
+      // negotiationneeded fires again once stable. Our offers go through
+      // the same queue, so none is half made meanwhile.
+      if (this.pc.signalingState === 'have-local-offer') {
+        this.#log('peer: offer collision, rolling ours back');
+        await this.pc.setLocalDescription({ type: 'rollback' });
+      }
       await this.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
       await this.pc.setLocalDescription();
       this.#send({ type: 'answer', sdp: this.pc.localDescription?.sdp ?? '' });
+      this.#answered();
+      this.#watchFirstConnect();
       this.#changed();
     });
   }
@@ -139,6 +180,7 @@ export class Peer extends EventTarget {
         return;
       }
       await this.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+      this.#watchFirstConnect();
     });
   }
 
@@ -183,8 +225,37 @@ export class Peer extends EventTarget {
 
   async #offer() {
     if (this.pc.signalingState !== 'stable') return; // negotiationneeded fires again once stable
+    this.#limitExtensions();
     await this.pc.setLocalDescription();
     this.#send({ type: 'offer', sdp: this.pc.localDescription?.sdp ?? '' });
+  }
+
+  /**
+   * Offers on new transceivers only the RTP header extensions the server
+   * already negotiated. When the server offered first, its extension IDs
+   * hold for the whole BUNDLE group, and Chrome gives the extensions it
+   * adds for a new m-line (playout-delay, video-content-type, …) its own
+   * default IDs even when the server's use them: setLocalDescription then
+   * fails with "BUNDLE group contains a codec collision for header
+   * extension id=N". Extensions the server did not offer are of no use to
+   * it anyway. Browsers without the extension control API keep their
+   * defaults.
+   */
+  #limitExtensions() {
+    const remote = this.pc.currentRemoteDescription?.sdp;
+    if (!remote) return; // our offer comes first: our IDs will hold
+    const known = new Set(Array.from(remote.matchAll(/^a=extmap:\d+(?:\/\w+)? (\S+)/gm), (m) => m[1]));
+    for (const t of this.pc.getTransceivers()) {
+      const tr = /** @type {ExtensionControl} */ (/** @type {unknown} */ (t));
+      if (t.mid !== null || typeof tr.setHeaderExtensionsToNegotiate !== 'function') continue;
+      /** @type {HeaderExtension[]} */
+      const exts = tr.getHeaderExtensionsToNegotiate().map((e) => (known.has(e.uri) ? e : { ...e, direction: 'stopped' }));
+      try {
+        tr.setHeaderExtensionsToNegotiate(exts);
+      } catch (err) {
+        this.#log('peer: cannot limit header extensions', err);
+      }
+    }
   }
 
   /** @param {() => Promise<void>} task */
@@ -196,6 +267,21 @@ export class Peer extends EventTarget {
 
   #changed() {
     this.dispatchEvent(new CustomEvent('remotetracks'));
+  }
+
+  /**
+   * Restarts ICE if the connection is not up soon after the first
+   * negotiation. ICE that never starts has no state change to react to:
+   * Chrome 156 sometimes gathers no candidate at all after an offer
+   * collision on a new connection.
+   */
+  #watchFirstConnect() {
+    if (this.#connectWatch) return;
+    this.#connectWatch = true;
+    setTimeout(() => {
+      const s = this.pc.connectionState;
+      if (!this.#closed && s !== 'connected' && s !== 'closed') this.#restart();
+    }, FIRST_CONNECT_MS);
   }
 
   /** Restarts ICE when it fails or stays disconnected; gives up later. */
