@@ -161,6 +161,10 @@ func browserFlags(path, userDataDir string, spkis []string) []chromedp.ExecAlloc
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("disable-quic", true),
+		// Tests run on loopback only (often in a network namespace with
+		// nothing else), and Chromium leaves loopback out of WebRTC's ICE
+		// candidates unless told: without this no PeerConnection connects.
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.UserDataDir(userDataDir),
 	}
 	if len(spkis) > 0 {
