@@ -52,7 +52,7 @@ func (b *syncBuffer) String() string {
 // startServer starts a Server on 127.0.0.1 UDP and TCP with random ports.
 // By default the only allowed peer is 127.0.0.1:9 (discard), which no test
 // reaches; edit lets a test change anything before New.
-func startServer(t *testing.T, edit func(*Config)) *testServer {
+func startServer(t testing.TB, edit func(*Config)) *testServer {
 	t.Helper()
 	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -93,7 +93,7 @@ func startServer(t *testing.T, edit func(*Config)) *testServer {
 	return ts
 }
 
-func mustAddrPort(t *testing.T, a net.Addr) netip.AddrPort {
+func mustAddrPort(t testing.TB, a net.Addr) netip.AddrPort {
 	t.Helper()
 	ap, ok := addrPortOf(a)
 	if !ok {
@@ -103,7 +103,7 @@ func mustAddrPort(t *testing.T, a net.Addr) netip.AddrPort {
 }
 
 // freeUDPPort returns a loopback UDP port that was free a moment ago.
-func freeUDPPort(t *testing.T) int {
+func freeUDPPort(t testing.TB) int {
 	t.Helper()
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -115,7 +115,7 @@ func freeUDPPort(t *testing.T) int {
 
 // needTool fails the test if a coturn client tool is missing: .ci/run
 // installs the coturn package, so absence is a broken environment.
-func needTool(t *testing.T, name string) string {
+func needTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -127,7 +127,7 @@ func needTool(t *testing.T, name string) string {
 // startPeer runs turnutils_peer (a UDP echo) on 127.0.0.1 and waits until
 // it holds its port. The port was free a moment before, so a peer that dies
 // at once (port taken meanwhile) is retried on another port.
-func startPeer(t *testing.T) int {
+func startPeer(t testing.TB) int {
 	t.Helper()
 	bin := needTool(t, "turnutils_peer")
 	var failures []string
@@ -142,7 +142,7 @@ func startPeer(t *testing.T) int {
 	return 0
 }
 
-func tryPeer(t *testing.T, bin string) (int, error) {
+func tryPeer(t testing.TB, bin string) (int, error) {
 	port := freeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer

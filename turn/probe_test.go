@@ -2,10 +2,8 @@ package turn
 
 import (
 	"bytes"
-	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
@@ -147,23 +145,4 @@ func TestExpiredCredentialKeepsAllocation(t *testing.T) {
 	if got := counterValue(ts.metrics.authFailures.WithLabelValues(authExpired)); got != 1 {
 		t.Errorf("auth failures{expired} = %v, want 1", got)
 	}
-}
-
-// readSTUN reads one STUN message from c within d (nil on timeout).
-func readSTUN(t *testing.T, c net.PacketConn, d time.Duration) *stun.Message {
-	t.Helper()
-	buf := make([]byte, 1600)
-	_ = c.SetReadDeadline(time.Now().Add(d))
-	n, _, err := c.ReadFrom(buf)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &stun.Message{Raw: buf[:n]}
-	if err := m.Decode(); err != nil {
-		t.Fatalf("not STUN: %v", err)
-	}
-	return m
 }

@@ -8,11 +8,15 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/pion/stun/v4"
 	pionturn "github.com/pion/turn/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
+
+// SelfTestPayload is the datagram SelfTest relays to the SFU. Its first
+// byte ('c', 0x63) is outside the STUN (0–3), DTLS (20–63) and RTP/RTCP
+// (128–191) ranges of RFC 7983, so a demultiplexer discards it.
+const SelfTestPayload = "conclave turn self-test"
 
 // selfTestUser is the user part of the self-test's credentials (it has its
 // own per-user quota, so it never takes a participant's).
@@ -21,9 +25,9 @@ const selfTestUser = "conclave-selftest"
 // SelfTest checks the relay path the way a browser uses it (Galène's
 // RelayTest): it allocates on the Server's own UDP listener with freshly
 // minted credentials, creates a permission for the first AllowedPeers entry
-// (the SFU) and sends one STUN Binding request to it through the relay (the
-// SFU's ICE mux discards it: it carries no ICE username). It succeeds once
-// the relay socket has sent the packet. On failure it logs a warning with
+// (the SFU) and sends SelfTestPayload to it through the relay. The payload is
+// neither STUN, DTLS nor RTP, so the SFU's ICE mux drops it quietly. It
+// succeeds once the relay socket has sent the packet. On failure it logs a warning with
 // the reason and returns an error wrapping ErrSelfTest; call it after the
 // SFU is listening, with a deadline in ctx.
 func (s *Server) SelfTest(ctx context.Context) error {
@@ -108,12 +112,8 @@ func (s *Server) selfTestAllocate(ctx context.Context, conn net.PacketConn, serv
 // selfTestSend creates the permission for peer (WriteTo does so first and
 // fails on 403) and waits until the relay has sent the probe.
 func (s *Server) selfTestSend(ctx context.Context, relay net.PacketConn, peer netip.AddrPort) error {
-	probe, err := stun.Build(stun.TransactionID, stun.BindingRequest)
-	if err != nil {
-		return fmt.Errorf("build probe: %w", err)
-	}
 	before := counterValue(s.metrics.packetsToPeer)
-	if _, err := relay.WriteTo(probe.Raw, net.UDPAddrFromAddrPort(peer)); err != nil {
+	if _, err := relay.WriteTo([]byte(SelfTestPayload), net.UDPAddrFromAddrPort(peer)); err != nil {
 		return fmt.Errorf("relay to %s: %w", peer, err)
 	}
 	tick := time.NewTicker(10 * time.Millisecond)
