@@ -151,7 +151,7 @@ func (s *Server) quotaHandler(user, _ string, src net.Addr) bool {
 	if reason := s.quotas.check(user, src); reason != "" {
 		s.metrics.deny(reason)
 		s.logger.Debug("turn allocation over quota", slog.String("reason", reason),
-			slog.String("user", user), slog.Any("remote_addr", src))
+			slog.String("participant", user), slog.Any("remote_addr", src))
 		return false
 	}
 	return true
@@ -168,12 +168,12 @@ func (s *Server) eventHandler() pionturn.EventHandler {
 			s.quotas.add(user, src)
 			s.metrics.allocations.Inc()
 			s.metrics.allocated.Inc()
-			s.logger.Debug("turn allocation created", slog.String("user", user), slog.Any("remote_addr", src))
+			s.logger.Debug("turn allocation created", slog.String("participant", user), slog.Any("remote_addr", src))
 		},
 		OnAllocationDeleted: func(src, _ net.Addr, _, user, _ string) {
 			s.quotas.remove(user, src)
 			s.metrics.allocations.Dec()
-			s.logger.Debug("turn allocation deleted", slog.String("user", user), slog.Any("remote_addr", src))
+			s.logger.Debug("turn allocation deleted", slog.String("participant", user), slog.Any("remote_addr", src))
 		},
 	}
 }
