@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"conclave/internal/testenv"
@@ -234,4 +236,56 @@ func TestBrowserMeetingPhone(t *testing.T) {
 	}
 	p.Screenshot(screenshotPath(t, "meeting-fake-phone.png"))
 	checkClean(t, p)
+}
+
+// TestBrowserCameraBlocked joins with the camera permission denied: the
+// pre-join screen says so plainly, a kiosk join goes ahead with the
+// microphone only and says so in a notice, and nothing is logged as an
+// error.
+func TestBrowserCameraBlocked(t *testing.T) {
+	srv, sig := newMeetingServer(t)
+	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustSPKIs: []string{testenv.SPKIHash(srv.Certificate())}})
+	// The fake-UI flag grants every permission, and Browser.setPermission
+	// does not override it, so the page's getUserMedia refuses the camera
+	// the way a browser does when a person blocked it.
+	deny := func(p *testenv.Page) {
+		p.Do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `{
+					const md = navigator.mediaDevices, real = md.getUserMedia.bind(md);
+					md.getUserMedia = (c) => c && c.video ? Promise.reject(new DOMException("Permission denied", "NotAllowedError")) : real(c);
+				}`})
+			return err
+		}))
+	}
+
+	t.Run("pre-join", func(t *testing.T) {
+		p := b.NewPage(t)
+		deny(p)
+		p.Navigate(srv.URL + "/r/t?name=Ada")
+		p.WaitFor(`!document.getElementById("media-notice").hidden`)
+		if got := testenv.Eval[string](p, `document.getElementById("media-notice").textContent`); !strings.HasPrefix(got, "Camera blocked.") {
+			t.Errorf("notice: got %q, want it to start with Camera blocked.", got)
+		}
+		if !testenv.Eval[bool](p, `!document.getElementById("preview-off").hidden && !document.getElementById("preview-mic").disabled`) {
+			t.Error("want the camera shown as off and the microphone still usable")
+		}
+		p.Screenshot(screenshotPath(t, "prejoin-camera-blocked.png"))
+		checkClean(t, p)
+	})
+
+	t.Run("autojoin", func(t *testing.T) {
+		p := b.NewPage(t)
+		deny(p)
+		p.Navigate(srv.URL + "/r/t?name=Ada&autojoin=1")
+		c := sig.nextFor(t)
+		c.readType("join")
+		c.welcome("p_ada", "tok", false)
+		if _, before := c.readType("offer"); len(before) != 1 {
+			t.Errorf("before the offer: got %v, want one publish (the microphone)", before)
+		}
+		p.WaitFor(`document.getElementById("toasts").textContent.includes("Camera blocked")`)
+		p.WaitFor(`document.querySelector("#grid .tile.self").classList.contains("no-video")`)
+		checkClean(t, p)
+	})
 }

@@ -15,7 +15,7 @@ import { Grid } from './ui/grid.js';
 import { Prejoin } from './ui/prejoin.js';
 import { AudioSinks } from './ui/stage.js';
 import { Status } from './ui/status.js';
-import { serverErrorText, TEXT } from './ui/text.js';
+import { mediaErrorText, serverErrorText, TEXT } from './ui/text.js';
 
 /**
  * @typedef {object} Link
@@ -83,6 +83,13 @@ async function startMeeting(link, local, name, ui) {
   byId('meeting', HTMLElement).hidden = false;
   document.body.classList.add('in-meeting');
   ui.grid.layout();
+  // The pre-join screen showed these already; a kiosk (autojoin) did not.
+  if (link.autojoin) {
+    for (const kind of /** @type {const} */ (['video', 'audio'])) {
+      const err = local.errors[kind];
+      if (err) ui.status.toast(mediaErrorText(kind, err));
+    }
+  }
 }
 
 async function main() {
