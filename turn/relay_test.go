@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	pionturn "github.com/pion/turn/v5"
 )
 
 // fakeClock is a settable clock for bandwidth tests.
@@ -187,5 +189,64 @@ func TestTokenBucket(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRelayGenerator: relay ports stay in range even when a client asks for
+// one (EVEN-PORT, RESERVATION-TOKEN), and TCP relay is refused.
+func TestRelayGenerator(t *testing.T) {
+	m, err := newMetrics(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := 50000 + int(time.Now().UnixNano()%10000)
+	released := 0
+	g := &relayGenerator{
+		inner: &pionturn.RelayAddressGeneratorPortRange{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1",
+			MinPort: uint16(lo), MaxPort: uint16(lo + 9)},
+		policy: newPeerPolicy([]netip.AddrPort{sfuMedia}, nil, nil), metrics: m, bandwidth: -1, now: time.Now,
+		track: func() (func(), bool) { return func() { released++ }, true },
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		requested int
+		wantErr   error
+	}{
+		{"random", 0, nil},
+		{"requested in range", lo + 5, nil},
+		{"requested below", lo - 1, ErrRelayPort},
+		{"requested above", lo + 10, ErrRelayPort},
+		{"privileged", 22, ErrRelayPort},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, addr, err := g.AllocatePacketConn(pionturn.AllocateListenerConfig{Network: "udp4", RequestedPort: tt.requested})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			p := addr.(*net.UDPAddr).Port
+			if p < lo || p > lo+9 || (tt.requested != 0 && p != tt.requested) {
+				t.Fatalf("relay port %d, want in %d-%d (requested %d)", p, lo, lo+9, tt.requested)
+			}
+		})
+	}
+	if released != 2 {
+		t.Errorf("released %d relay sockets, want 2", released)
+	}
+	if _, _, err := g.AllocateListener(pionturn.AllocateListenerConfig{Network: "tcp4"}); !errors.Is(err, ErrTCPRelayDisabled) {
+		t.Errorf("AllocateListener err = %v, want ErrTCPRelayDisabled", err)
+	}
+	if _, err := g.AllocateConn(pionturn.AllocateConnConfig{Network: "tcp4"}); !errors.Is(err, ErrTCPRelayDisabled) {
+		t.Errorf("AllocateConn err = %v, want ErrTCPRelayDisabled", err)
+	}
+	if got := counterValue(m.denials.WithLabelValues("relay_port")); got != 3 {
+		t.Errorf("denials{relay_port} = %v, want 3", got)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/stun/v4"
 )
 
 const ucTimeout = 60 * time.Second
@@ -308,5 +310,29 @@ func selfSignedTLS(t *testing.T) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+	}
+}
+
+// T13 (short form): with a 5-port relay range, allocations beyond it get 508
+// Insufficient Capacity and the server keeps answering.
+func TestUclientPortExhaustion(t *testing.T) {
+	lo := 50000 + int(time.Now().UnixNano()%10000)
+	ts := startServer(t, func(c *Config) {
+		allowLoopback(c)
+		c.UserQuota = -1
+		c.RelayPortMin, c.RelayPortMax = lo, lo+4
+	})
+	r := uclient(t, ucTimeout, "-c", "-W", string(ts.secret), "-u", "many", "-e", "127.0.0.1", "-n", "3", "-m", "8",
+		"-p", port(ts.udpAddr), "127.0.0.1")
+	if r.exit == 0 || !strings.Contains(r.out, "error 508") {
+		t.Errorf("exit %d; want non-zero with error 508\n%s", r.exit, r.out)
+	}
+	if n := ts.Allocations(); n > 5 {
+		t.Errorf("allocations = %d with a 5-port range", n)
+	}
+	u, p := Credentials(ts.secret, "probe", time.Hour, time.Now())
+	c := newRawClient(t, net.UDPAddrFromAddrPort(ts.udpAddr), u, p)
+	if code := errorCode(c.request(stun.MethodAllocate, requestedUDP)); code != stun.CodeInsufficientCapacity && code != 0 {
+		t.Errorf("allocate on a full range: code %d, want 508 or success", code)
 	}
 }
