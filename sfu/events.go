@@ -1,0 +1,152 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/webrtc/v4"
+)
+
+// event is anything a participant's goroutine handles.
+type event interface{}
+
+type (
+	// msgEvent is a validated message from the client.
+	msgEvent struct{ msg clientMessage }
+	// socketEvent reports that the reader of sock stopped; left is true
+	// after a leave message.
+	socketEvent struct {
+		sock *socket
+		left bool
+	}
+	// trackEvent is pion's OnTrack: the client started sending a track.
+	trackEvent struct {
+		remote   *webrtc.TrackRemote
+		receiver *webrtc.RTPReceiver
+	}
+	// trackEndedEvent: the reader of one of our up-tracks returned.
+	trackEndedEvent struct{ up *UpTrack }
+	// subscribeEvent / unsubscribeEvent: another participant's track
+	// started or ended.
+	subscribeEvent   struct{ up *UpTrack }
+	unsubscribeEvent struct{ up *UpTrack }
+	// pcStateEvent is pion's OnConnectionStateChange.
+	pcStateEvent struct{ state webrtc.PeerConnectionState }
+	// fatalEvent ends the session with an error (from the socket reader).
+	fatalEvent struct{ err error }
+)
+
+// handle dispatches one event to its handler.
+func (p *Participant) handle(ev event) {
+	switch ev := ev.(type) {
+	case msgEvent:
+		p.handleMessage(ev.msg)
+	case socketEvent:
+		p.onSocketClosed(ev)
+	case trackEvent:
+		p.onTrack(ev.remote, ev.receiver)
+	case trackEndedEvent:
+		p.dropUpTrack(ev.up)
+	case subscribeEvent:
+		p.subscribe(ev.up)
+	case unsubscribeEvent:
+		p.unsubscribe(ev.up)
+	case pcStateEvent:
+		p.onConnectionState(ev.state)
+	case fatalEvent:
+		p.end = &ending{reason: "left", code: websocket.StatusPolicyViolation, err: ev.err}
+	}
+}
+
+// handleMessage dispatches one client message to its handler.
+func (p *Participant) handleMessage(m clientMessage) {
+	switch m := m.(type) {
+	case offerMsg:
+		p.onOffer(m)
+	case answerMsg:
+		p.onAnswer(m)
+	case candidateMsg:
+		p.onCandidate(m)
+	case publishMsg:
+		p.onPublish(m)
+	case unpublishMsg:
+		p.onUnpublish(m)
+	case muteMsg:
+		p.onMute(m)
+	case relayMsg:
+		p.room.relay(p, m.To, m.Data)
+	case leaveMsg:
+		p.end = &ending{reason: "left", code: websocket.StatusNormalClosure}
+	}
+}
+
+// onSocketClosed detaches the socket. Unless the client said leave, the
+// participant waits ResumeWindow for a resume.
+func (p *Participant) onSocketClosed(ev socketEvent) {
+	if p.sock.Load() != ev.sock {
+		return // an old socket
+	}
+	if ev.left {
+		p.end = &ending{reason: "left", code: websocket.StatusNormalClosure}
+		return
+	}
+	p.sock.Store(nil)
+	p.logger.Info("signalling socket lost, waiting for resume", "window", p.sfu.cfg.ResumeWindow)
+	p.startGoneTimer()
+}
+
+// onConnectionState tracks ICE: a failed connection gets ResumeWindow to
+// come back (ICE restart by the client, or a resume).
+func (p *Participant) onConnectionState(st webrtc.PeerConnectionState) {
+	p.logger.Debug("peer connection state", "state", st.String())
+	switch st {
+	case webrtc.PeerConnectionStateFailed:
+		p.startGoneTimer()
+	case webrtc.PeerConnectionStateConnected:
+		if p.sock.Load() != nil {
+			stopTimer(p.goneTimer)
+			p.goneTimer = nil
+		}
+	}
+}
+
+func (p *Participant) startGoneTimer() {
+	if p.goneTimer == nil {
+		p.goneTimer = time.NewTimer(p.sfu.cfg.ResumeWindow)
+	}
+}
+
+// publicMessage is the text sent with an error code: short and safe. The
+// details stay in the server log.
+func publicMessage(err error) string {
+	switch code := errorCode(err); code {
+	case "room-full":
+		return "the room is full"
+	case "too-many-tracks":
+		return "too many published tracks"
+	case "rate-limited":
+		return "too many requests, slow down"
+	case "internal":
+		return "internal server error"
+	default:
+		var we wireError
+		if errors.As(err, &we) {
+			return we.msg
+		}
+		return code
+	}
+}
+
+// wireError is an error whose message may be shown to the client.
+type wireError struct {
+	err error
+	msg string
+}
+
+func (e wireError) Error() string { return fmt.Sprintf("%v: %s", e.err, e.msg) }
+func (e wireError) Unwrap() error { return e.err }
+
+// clientErr wraps a sentinel with a message safe to send to the client.
+func clientErr(sentinel error, msg string) error { return wireError{err: sentinel, msg: msg} }

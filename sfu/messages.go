@@ -1,0 +1,114 @@
+package sfu
+
+import (
+	"encoding/json"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Server-to-client messages of docs/protocol.md.
+
+// ParticipantInfo describes a participant as the room and the admin panel
+// see it. It is also the "participant" object of docs/protocol.md.
+type ParticipantInfo struct {
+	ID     string      `json:"id"`
+	Name   string      `json:"name"`
+	Tracks []TrackInfo `json:"tracks"`
+}
+
+// RoomInfo is a snapshot of one room (SFU.Rooms).
+type RoomInfo struct {
+	Name         string            `json:"name"`
+	Participants []ParticipantInfo `json:"participants"`
+}
+
+type limitsJSON struct {
+	MaxParticipants int   `json:"maxParticipants"`
+	MaxTracks       int   `json:"maxTracks"`
+	MaxMessageBytes int64 `json:"maxMessageBytes"`
+}
+
+type welcomeOut struct {
+	Type          string             `json:"type"`
+	V             int                `json:"v"`
+	ParticipantID string             `json:"participantId"`
+	ResumeToken   string             `json:"resumeToken"`
+	Resumed       bool               `json:"resumed"`
+	ICEServers    []webrtc.ICEServer `json:"iceServers"`
+	Participants  []ParticipantInfo  `json:"participants"`
+	Limits        limitsJSON         `json:"limits"`
+}
+
+// offerTrack says whose track a server-sent transceiver carries.
+type offerTrack struct {
+	ParticipantID string `json:"participantId"`
+	TrackID       string `json:"trackId"`
+	Kind          string `json:"kind"`
+	Source        string `json:"source"`
+}
+
+type sdpOut struct {
+	Type   string                `json:"type"`
+	SDP    string                `json:"sdp"`
+	Tracks map[string]offerTrack `json:"tracks,omitempty"`
+}
+
+type candidateOut struct {
+	Type      string                   `json:"type"`
+	Candidate *webrtc.ICECandidateInit `json:"candidate"`
+}
+
+type participantOut struct {
+	Type        string          `json:"type"` // participant-joined or participant-updated
+	Participant ParticipantInfo `json:"participant"`
+}
+
+type participantLeftOut struct {
+	Type          string `json:"type"`
+	ParticipantID string `json:"participantId"`
+	Reason        string `json:"reason"`
+}
+
+type trackPublishedOut struct {
+	Type          string    `json:"type"`
+	ParticipantID string    `json:"participantId"`
+	Track         TrackInfo `json:"track"`
+}
+
+type trackUnpublishedOut struct {
+	Type          string `json:"type"`
+	ParticipantID string `json:"participantId"`
+	TrackID       string `json:"trackId"`
+}
+
+type muteOut struct {
+	Type          string `json:"type"`
+	ParticipantID string `json:"participantId"`
+	TrackID       string `json:"trackId"`
+	Muted         bool   `json:"muted"`
+}
+
+type relayOut struct {
+	Type string          `json:"type"`
+	From string          `json:"from"`
+	Data json.RawMessage `json:"data"`
+}
+
+type errorOut struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Fatal   bool   `json:"fatal"`
+}
+
+// encode marshals a server message. Our message types always marshal (the
+// only foreign bytes, relay data, were parsed as JSON on the way in), so an
+// error here is a programming error: it is reported as an internal error
+// message rather than a panic.
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(errorOut{Type: "error", Code: "internal", Message: "internal error"})
+	}
+	return b
+}

@@ -1,0 +1,195 @@
+package sfu
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/webrtc/v4"
+)
+
+// Participant is one signalling session in a room. Its goroutine (run)
+// owns its state machine and its PeerConnection; everyone else talks to it
+// through post (events) and send (messages to its client). A participant
+// survives the loss of its socket or ICE connection for ResumeWindow, so
+// that the client can resume with the same ID.
+type Participant struct {
+	id       string
+	name     string
+	room     *Room
+	sfu      *SFU
+	logger   *slog.Logger
+	pc       *webrtc.PeerConnection
+	inbox    *queue[event]
+	token    string        // resume token; set before run starts
+	stop     chan struct{} // closed when a resumed session takes over
+	welcomed chan struct{} // closed once the welcome is queued
+	once     sync.Once
+	done     chan struct{} // closed when run has cleaned up
+	wg       sync.WaitGroup
+
+	sock atomic.Pointer[socket]
+
+	// Owned by run.
+	neg        negotiation
+	announced  map[string]publishMsg // by track ID
+	published  map[string]*UpTrack   // by track ID
+	subs       map[*UpTrack]*subscription
+	midSeq     int                       // numbers the mids of subscriptions
+	candidates []webrtc.ICECandidateInit // before the first remote description
+	goneTimer  *time.Timer               // socket or ICE lost: leave unless resumed
+	end        *ending
+}
+
+// ending records why run must return.
+type ending struct {
+	reason string               // participant-left reason
+	code   websocket.StatusCode // WebSocket close code
+	err    error                // sent as a fatal error first, when set
+	silent bool                 // replaced by a resumed session: no leave
+}
+
+// subscription is one down-track on this participant's PeerConnection.
+type subscription struct {
+	down        *DownTrack
+	transceiver *webrtc.RTPTransceiver
+}
+
+// inboxLimit bounds a participant's queue; beyond it the participant is
+// not keeping up and is dropped.
+const inboxLimit = 4096
+
+// newParticipant creates the session and its PeerConnection; the caller
+// sets p.room, then run starts it. The caller closes p.pc if the
+// participant never runs.
+func newParticipant(s *SFU, roomName, id, name string, sock *socket) (*Participant, error) {
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{
+		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
+		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &Participant{id: id, name: name, sfu: s, pc: pc,
+		logger: s.logger.With("room", roomName, "participant", id),
+		inbox:  newQueue[event](inboxLimit), stop: make(chan struct{}), done: make(chan struct{}),
+		welcomed:  make(chan struct{}),
+		announced: map[string]publishMsg{}, published: map[string]*UpTrack{},
+		subs: map[*UpTrack]*subscription{}}
+	p.sock.Store(sock)
+	// pion callbacks only queue work for run (they must not block).
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { p.post(trackEvent{remote: t, receiver: r}) })
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) { p.post(pcStateEvent{state: st}) })
+	pc.OnICECandidate(p.sendCandidate)
+	return p, nil
+}
+
+// ID is the participant's ID.
+func (p *Participant) ID() string { return p.id }
+
+// send queues a message for the client, if a socket is attached.
+func (p *Participant) send(msg []byte) {
+	if s := p.sock.Load(); s != nil {
+		s.send(msg)
+	}
+}
+
+// post queues an event for the participant's goroutine.
+func (p *Participant) post(ev event) {
+	if !p.inbox.push(ev) {
+		p.logger.Warn("participant inbox full, dropping event")
+	}
+}
+
+// takeover stops this session because a resumed one replaced it.
+func (p *Participant) takeover() { p.once.Do(func() { close(p.stop) }) }
+
+func (p *Participant) sendCandidate(c *webrtc.ICECandidate) {
+	if c == nil {
+		p.send(encode(candidateOut{Type: "candidate"}))
+		return
+	}
+	init := c.ToJSON()
+	p.send(encode(candidateOut{Type: "candidate", Candidate: &init}))
+}
+
+// sendError tells the client about a non-fatal error.
+func (p *Participant) sendError(err error) {
+	p.logger.Debug("signalling error", slog.Any("err", err))
+	p.send(encode(errorOut{Type: "error", Code: errorCode(err), Message: publicMessage(err)}))
+}
+
+// run is the participant's goroutine. It returns after the participant has
+// left the room (or was replaced) and everything it started has stopped.
+func (p *Participant) run() {
+	defer close(p.done)
+	defer p.cleanup()
+	select {
+	case <-p.welcomed:
+	case <-p.sfu.shutdown:
+		p.end = &ending{reason: "shutdown", code: websocket.StatusGoingAway}
+	}
+	for p.end == nil {
+		select {
+		case <-p.inbox.ready:
+			for _, ev := range p.inbox.drain() {
+				p.handle(ev)
+			}
+		case <-timerC(p.neg.timer):
+			p.negotiationTimeout()
+		case <-timerC(p.goneTimer):
+			p.end = &ending{reason: "timeout", code: websocket.StatusNormalClosure}
+		case <-p.stop:
+			p.end = &ending{reason: "resumed", code: websocket.StatusNormalClosure, silent: true}
+		case <-p.sfu.shutdown:
+			p.end = &ending{reason: "shutdown", code: websocket.StatusGoingAway}
+		}
+		if p.end == nil {
+			p.maybeOffer()
+		}
+	}
+}
+
+// timerC is t's channel, or nil (never ready) when t is nil.
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
+// cleanup leaves the room, closes the socket and the PeerConnection and
+// waits for the track goroutines.
+func (p *Participant) cleanup() {
+	e := p.end
+	if !e.silent {
+		p.sfu.leaveRoom(p, e.reason)
+	}
+	p.sfu.forgetToken(p)
+	if s := p.sock.Swap(nil); s != nil {
+		if e.err != nil {
+			s.send(encode(errorOut{Type: "error", Code: errorCode(e.err), Message: publicMessage(e.err), Fatal: true}))
+		}
+		s.close(e.code, e.reason)
+	}
+	stopTimer(p.goneTimer)
+	stopTimer(p.neg.timer)
+	for _, sub := range p.subs {
+		sub.down.detach()
+	}
+	if err := p.pc.Close(); err != nil {
+		p.logger.Debug("close peer connection", slog.Any("err", err))
+	}
+	p.wg.Wait()
+	p.sfu.metrics.upTracks.Sub(float64(len(p.published)))
+	p.sfu.metrics.participants.Dec()
+	p.logger.Info("participant left", "reason", e.reason)
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}

@@ -1,0 +1,196 @@
+package sfu
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+	"sync"
+)
+
+// Room is one meeting: its participants and the tracks they publish. Its
+// methods are called by participant goroutines; each takes the lock only to
+// change or snapshot the maps, and notifies other participants after
+// unlocking (a send or a post never blocks).
+type Room struct {
+	name string
+	max  int
+
+	mu        sync.Mutex
+	members   map[string]*Participant // by participant ID
+	published map[string][]*UpTrack   // by participant ID
+}
+
+func newRoom(name string, maxParticipants int) *Room {
+	return &Room{name: name, max: maxParticipants, members: map[string]*Participant{},
+		published: map[string][]*UpTrack{}}
+}
+
+// Name is the room's name.
+func (r *Room) Name() string { return r.name }
+
+// joinResult is what a new member needs to know and what others must be
+// told, snapshotted under the lock.
+type joinResult struct {
+	others   []*Participant
+	roster   []ParticipantInfo // everyone else, for the welcome
+	tracks   []*UpTrack        // to subscribe to
+	replaced []*UpTrack        // the resumed session's tracks, now ended
+}
+
+// join adds p. When old is the current member with p's ID (a resume), p
+// replaces it without counting against the size limit, and old's tracks
+// end. Callers hold the SFU's lock, so an emptied room cannot be joined
+// after it was dropped.
+func (r *Room) join(p, old *Participant) (joinResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var res joinResult
+	if old != nil && r.members[old.id] == old {
+		res.replaced = r.published[old.id]
+		delete(r.published, old.id)
+	} else if len(r.members) >= r.max {
+		return res, ErrRoomFull
+	}
+	for id, m := range r.members {
+		if id == p.id {
+			continue
+		}
+		res.others = append(res.others, m)
+		res.roster = append(res.roster, r.infoLocked(m))
+		res.tracks = append(res.tracks, r.published[id]...)
+	}
+	r.members[p.id] = p
+	return res, nil
+}
+
+// leave removes p if it is still the member with its ID, and reports the
+// tracks that ended with it and whether the room is now empty.
+func (r *Room) leave(p *Participant) (others []*Participant, ended []*UpTrack, left, empty bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.members[p.id] != p {
+		return nil, nil, false, len(r.members) == 0
+	}
+	delete(r.members, p.id)
+	ended = r.published[p.id]
+	delete(r.published, p.id)
+	return r.othersLocked(p), ended, true, len(r.members) == 0
+}
+
+// publish adds u to p's tracks and subscribes everyone else to it.
+func (r *Room) publish(p *Participant, u *UpTrack) {
+	r.mu.Lock()
+	if r.members[p.id] != p {
+		r.mu.Unlock()
+		return
+	}
+	r.published[p.id] = append(r.published[p.id], u)
+	others := r.othersLocked(p)
+	r.mu.Unlock()
+	msg := encode(trackPublishedOut{Type: "track-published", ParticipantID: p.id, Track: u.Info()})
+	for _, m := range others {
+		m.send(msg)
+		m.post(subscribeEvent{up: u})
+	}
+}
+
+// unpublish ends u: everyone else is told and unsubscribed.
+func (r *Room) unpublish(p *Participant, u *UpTrack) {
+	r.mu.Lock()
+	tracks := r.published[p.id]
+	i := slices.Index(tracks, u)
+	if r.members[p.id] != p || i < 0 {
+		r.mu.Unlock()
+		return
+	}
+	r.published[p.id] = slices.Delete(slices.Clone(tracks), i, i+1)
+	others := r.othersLocked(p)
+	r.mu.Unlock()
+	tellUnpublished(others, []*UpTrack{u})
+}
+
+// tellUnpublished tells members that tracks ended and unsubscribes them.
+func tellUnpublished(members []*Participant, tracks []*UpTrack) {
+	for _, u := range tracks {
+		msg := encode(trackUnpublishedOut{Type: "track-unpublished", ParticipantID: u.participantID,
+			TrackID: u.info.TrackID})
+		for _, m := range members {
+			m.send(msg)
+			m.post(unsubscribeEvent{up: u})
+		}
+	}
+}
+
+// broadcast sends msg to every member but p.
+func (r *Room) broadcast(p *Participant, msg []byte) {
+	r.mu.Lock()
+	others := r.othersLocked(p)
+	r.mu.Unlock()
+	for _, m := range others {
+		m.send(msg)
+	}
+}
+
+// relay passes data from p to one member (to) or to all others (to == "").
+// The data is not read. A relay to someone who is not here is dropped.
+func (r *Room) relay(p *Participant, to string, data json.RawMessage) {
+	msg := encode(relayOut{Type: "relay", From: p.id, Data: data})
+	if to == "" {
+		r.broadcast(p, msg)
+		return
+	}
+	r.mu.Lock()
+	m := r.members[to]
+	r.mu.Unlock()
+	if m != nil && m != p {
+		m.send(msg)
+	}
+}
+
+// info snapshots the room.
+func (r *Room) info() RoomInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ri := RoomInfo{Name: r.name, Participants: make([]ParticipantInfo, 0, len(r.members))}
+	for _, m := range r.members {
+		ri.Participants = append(ri.Participants, r.infoLocked(m))
+	}
+	slices.SortFunc(ri.Participants, func(a, b ParticipantInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return ri
+}
+
+// participantInfo snapshots one member.
+func (r *Room) participantInfo(p *Participant) ParticipantInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.infoLocked(p)
+}
+
+func (r *Room) infoLocked(p *Participant) ParticipantInfo {
+	info := ParticipantInfo{ID: p.id, Name: p.name, Tracks: []TrackInfo{}}
+	for _, u := range r.published[p.id] {
+		info.Tracks = append(info.Tracks, u.Info())
+	}
+	return info
+}
+
+func (r *Room) othersLocked(p *Participant) []*Participant {
+	others := make([]*Participant, 0, len(r.members))
+	for id, m := range r.members {
+		if id != p.id {
+			others = append(others, m)
+		}
+	}
+	return others
+}
+
+// allMembers snapshots every member (for shutdown).
+func (r *Room) allMembers() []*Participant {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*Participant, 0, len(r.members))
+	for _, m := range r.members {
+		out = append(out, m)
+	}
+	return out
+}

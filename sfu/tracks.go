@@ -1,0 +1,145 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// onPublish records what the client says about a track it is about to
+// send (docs/protocol.md: publish comes before the offer that adds it).
+func (p *Participant) onPublish(m publishMsg) {
+	if _, ok := p.announced[m.TrackID]; !ok && len(p.announced) >= p.sfu.cfg.MaxTracksPerParticipant {
+		p.sendError(fmt.Errorf("%w: at most %d", ErrTooManyTracks, p.sfu.cfg.MaxTracksPerParticipant))
+		return
+	}
+	p.announced[m.TrackID] = m
+}
+
+// onUnpublish ends a published track now; the client's next offer stops
+// its transceiver.
+func (p *Participant) onUnpublish(m unpublishMsg) {
+	delete(p.announced, m.TrackID)
+	if u := p.published[m.TrackID]; u != nil {
+		p.dropUpTrack(u)
+	}
+}
+
+// onMute records and announces a track's mute state.
+func (p *Participant) onMute(m muteMsg) {
+	if a, ok := p.announced[m.TrackID]; ok {
+		a.Muted = m.Muted
+		p.announced[m.TrackID] = a
+	}
+	u := p.published[m.TrackID]
+	if u == nil {
+		return
+	}
+	u.muted.Store(m.Muted)
+	p.room.broadcast(p, encode(muteOut{Type: "mute", ParticipantID: p.id, TrackID: m.TrackID, Muted: m.Muted}))
+}
+
+// onTrack turns a track the client started sending into an UpTrack,
+// starts its reader and publishes it to the room.
+func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	id := remote.ID()
+	if id == "" {
+		id = fmt.Sprintf("ssrc-%d", remote.SSRC())
+	}
+	if _, ok := p.published[id]; ok {
+		// A second simulcast layer of the same track; layers are issue #8.
+		p.logger.Debug("ignoring extra encoding of a published track", "track", id, "rid", remote.RID())
+		return
+	}
+	if len(p.published) >= p.sfu.cfg.MaxTracksPerParticipant {
+		p.sendError(fmt.Errorf("%w: at most %d", ErrTooManyTracks, p.sfu.cfg.MaxTracksPerParticipant))
+		return
+	}
+	u := newUpTrack(upTrackParams{participantID: p.id, info: p.trackInfo(id, remote.Kind()),
+		ssrc: uint32(remote.SSRC()), codec: remote.Codec(), exts: receiver.GetParameters().HeaderExtensions,
+		writeRTCP: p.pc.WriteRTCP, now: p.sfu.now, keyframeInterval: p.sfu.cfg.KeyframeInterval,
+		metrics: p.sfu.metrics})
+	p.published[id] = u
+	p.sfu.metrics.upTracks.Inc()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		u.readLoop(remote)
+		p.post(trackEndedEvent{up: u})
+	}()
+	p.logger.Info("track published", "track", id, "kind", u.info.Kind, "codec", u.codec.MimeType)
+	p.room.publish(p, u)
+}
+
+// trackInfo is what the client announced for a track, or the default
+// source of its kind.
+func (p *Participant) trackInfo(id string, kind webrtc.RTPCodecType) TrackInfo {
+	info := TrackInfo{TrackID: id, Kind: kind.String(), Source: "camera"}
+	if kind == webrtc.RTPCodecTypeAudio {
+		info.Source = "microphone"
+	}
+	if a, ok := p.announced[id]; ok && a.Kind == info.Kind {
+		info.Source, info.Muted = a.Source, a.Muted
+	}
+	return info
+}
+
+// dropUpTrack ends one of our published tracks in the room. Idempotent.
+func (p *Participant) dropUpTrack(u *UpTrack) {
+	if p.published[u.info.TrackID] != u {
+		return
+	}
+	delete(p.published, u.info.TrackID)
+	p.sfu.metrics.upTracks.Dec()
+	p.room.unpublish(p, u)
+}
+
+// subscribe sends another participant's track to this client: a new
+// send-only transceiver, its RTCP goroutine, and an offer.
+func (p *Participant) subscribe(u *UpTrack) {
+	if _, ok := p.subs[u]; ok {
+		return
+	}
+	select {
+	case <-u.Done():
+		return // ended before we got here
+	default:
+	}
+	d := newDownTrack(u, p.id, p.sfu.metrics)
+	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		p.logger.Warn("subscribe", "track", u.info.TrackID, slog.Any("err", err))
+		return
+	}
+	// Our own mids, never numeric: a pion client numbers its mids from 0
+	// when it creates an offer, and keeps them when that offer loses a
+	// collision; the same mid on both sides would pair its sender with our
+	// sender.
+	p.midSeq++
+	if err := tr.SetMid(fmt.Sprintf("s%d", p.midSeq)); err != nil {
+		p.logger.Warn("set mid", slog.Any("err", err))
+	}
+	p.subs[u] = &subscription{down: d, transceiver: tr}
+	sender := tr.Sender()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		d.rtcpLoop(sender)
+	}()
+	p.neg.needed = true
+}
+
+// unsubscribe stops sending a track that ended. Its m-line stays, inactive.
+func (p *Participant) unsubscribe(u *UpTrack) {
+	sub := p.subs[u]
+	if sub == nil {
+		return
+	}
+	delete(p.subs, u)
+	sub.down.detach()
+	if err := p.pc.RemoveTrack(sub.transceiver.Sender()); err != nil {
+		p.logger.Debug("remove track", slog.Any("err", err))
+	}
+	p.neg.needed = true
+}
