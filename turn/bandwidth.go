@@ -25,6 +25,10 @@ func newTokenBucket(rate int64, now time.Time) *tokenBucket {
 	return &tokenBucket{rate: float64(rate), burst: float64(rate), tokens: float64(rate), last: now}
 }
 
+// limited reports whether the bucket caps anything (reading the clock per
+// packet is wasted otherwise).
+func (b *tokenBucket) limited() bool { return b.rate > 0 }
+
 // allow takes n bytes from the bucket at time now and reports whether they fit.
 func (b *tokenBucket) allow(n int, now time.Time) bool {
 	if b.rate <= 0 {

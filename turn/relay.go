@@ -97,7 +97,7 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		c.metrics.deniedPort.Inc()
 		return len(p), nil
 	}
-	if !c.out.allow(len(p), c.now()) {
+	if c.out.limited() && !c.out.allow(len(p), c.now()) {
 		c.metrics.deniedBandwidth.Inc()
 		return len(p), nil
 	}
@@ -122,7 +122,7 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			c.metrics.deniedSource.Inc()
 			continue
 		}
-		if !c.in.allow(n, c.now()) {
+		if c.in.limited() && !c.in.allow(n, c.now()) {
 			c.metrics.deniedBandwidth.Inc()
 			continue
 		}
