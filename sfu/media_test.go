@@ -99,7 +99,7 @@ func (p *testPeer) publish() {
 		p.do(func() {
 			tr, err := p.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 			if err != nil {
-				p.t.Errorf("add track: %v", err)
+				p.errorf("add track: %v", err)
 				return
 			}
 			src.sender = tr.Sender()
@@ -160,7 +160,7 @@ func (p *testPeer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRecei
 	}
 	p.mu.Unlock()
 	if !ok {
-		p.t.Errorf("%s: track on unknown mid %q", p.name, mid)
+		p.errorf("%s: track on unknown mid %q", p.name, mid)
 	}
 	p.wg.Add(1)
 	go func() {

@@ -74,13 +74,13 @@ func (p *Participant) offerTracks() map[string]offerTrack {
 // onOffer applies a client offer (publishing, unpublishing or an ICE
 // restart) and answers it.
 func (p *Participant) onOffer(m offerMsg) {
-	if p.neg.offer != nil {
-		p.logger.Debug("ignoring client offer that collides with ours")
-		return
-	}
 	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}
 	if err := p.checkOffer(desc); err != nil {
 		p.sendError(err)
+		return
+	}
+	if p.neg.offer != nil {
+		p.logger.Debug("ignoring client offer that collides with ours")
 		return
 	}
 	if err := p.pc.SetRemoteDescription(desc); err != nil {

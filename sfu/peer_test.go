@@ -36,6 +36,8 @@ type testPeer struct {
 	needOffer bool
 	offer     *webrtc.SessionDescription // sent, applied only when answered
 
+	seen []serverMsg // events waitEvent has read; owned by the test goroutine
+
 	mu   sync.Mutex
 	mids map[string]offerTrack // server mids -> whose track
 	recv map[string]*received  // by publisher/trackID
@@ -140,7 +142,7 @@ func (p *testPeer) read(ctx context.Context) (serverMsg, error) {
 func (p *testPeer) sendJSON(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		p.t.Errorf("marshal: %v", err)
+		p.errorf("marshal: %v", err)
 		return
 	}
 	p.sendRaw(b)
@@ -220,7 +222,7 @@ func (p *testPeer) onOffer(m serverMsg) {
 		p.offer, p.needOffer = nil, true
 	}
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
-		p.t.Errorf("%s: set offer: %v", p.name, err)
+		p.errorf("%s: set offer: %v", p.name, err)
 		return
 	}
 	p.addPending()
@@ -229,7 +231,7 @@ func (p *testPeer) onOffer(m serverMsg) {
 		err = p.pc.SetLocalDescription(answer)
 	}
 	if err != nil {
-		p.t.Errorf("%s: answer: %v", p.name, err)
+		p.errorf("%s: answer: %v", p.name, err)
 		return
 	}
 	p.sendJSON(map[string]any{"type": "answer", "sdp": answer.SDP})
@@ -242,7 +244,7 @@ func (p *testPeer) maybeOffer() {
 	p.needOffer = false
 	offer, err := p.pc.CreateOffer(nil)
 	if err != nil {
-		p.t.Errorf("%s: offer: %v", p.name, err)
+		p.errorf("%s: offer: %v", p.name, err)
 		return
 	}
 	p.offer = &offer
@@ -256,11 +258,11 @@ func (p *testPeer) onAnswer(m serverMsg) {
 	offer := *p.offer
 	p.offer = nil
 	if err := p.pc.SetLocalDescription(offer); err != nil {
-		p.t.Errorf("%s: set offer: %v", p.name, err)
+		p.errorf("%s: set offer: %v", p.name, err)
 		return
 	}
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
-		p.t.Errorf("%s: set answer: %v", p.name, err)
+		p.errorf("%s: set answer: %v", p.name, err)
 	}
 	p.addPending()
 }
@@ -280,6 +282,14 @@ func (p *testPeer) onCandidate(c *webrtc.ICECandidate) {
 	p.sendJSON(map[string]any{"type": "candidate", "candidate": c.ToJSON()})
 }
 
+// errorf reports a failure, unless the peer is being closed (its
+// PeerConnection then fails every call).
+func (p *testPeer) errorf(format string, args ...any) {
+	if p.ctx.Err() == nil {
+		p.t.Errorf(format, args...)
+	}
+}
+
 // do runs f on the loop goroutine and waits for it.
 func (p *testPeer) do(f func()) {
 	done := make(chan struct{})
@@ -294,13 +304,20 @@ func (p *testPeer) do(f func()) {
 	}
 }
 
-// waitEvent waits for a room event that match accepts.
+// waitEvent waits for a room event that match accepts. Events are kept,
+// so waits may look for them in any order. Only the test goroutine calls it.
 func (p *testPeer) waitEvent(timeout time.Duration, what string, match func(serverMsg) bool) serverMsg {
 	p.t.Helper()
+	for _, m := range p.seen {
+		if match(m) {
+			return m
+		}
+	}
 	deadline := time.After(timeout)
 	for {
 		select {
 		case m := <-p.events:
+			p.seen = append(p.seen, m)
 			if match(m) {
 				return m
 			}
