@@ -36,6 +36,7 @@ type frame struct {
 // clip is a whole clip in memory, frames in sending order, at a constant frame interval.
 type clip struct {
 	frames    []frame
+	keyframes []int // indexes of the video key frames, ascending; nil for audio
 	interval  time.Duration
 	clockRate uint32
 }
@@ -58,7 +59,10 @@ func loadVP8(b []byte) (clip, error) {
 	// frame per pts unit (constant frame rate, checked below).
 	interval := time.Duration(int64(time.Second) * int64(h.TimebaseNumerator) / int64(h.TimebaseDenominator))
 	samples := uint32(uint64(videoClockRate) * uint64(h.TimebaseNumerator) / uint64(h.TimebaseDenominator))
-	var frames []frame
+	var (
+		frames []frame
+		keys   []int
+	)
 	for {
 		data, fh, err := r.ParseNextFrame()
 		if errors.Is(err, io.EOF) {
@@ -72,12 +76,15 @@ func loadVP8(b []byte) (clip, error) {
 		if pts != uint64(len(frames)) {
 			return clip{}, fmt.Errorf("ivf frame %d has pts %d, want constant frame rate: %w", len(frames), pts, ErrBadClip)
 		}
+		if len(data) > 0 && data[0]&0x01 == 0 { // RFC 6386 §9.1: frame tag bit 0 clear
+			keys = append(keys, len(frames))
+		}
 		frames = append(frames, frame{data: data, samples: samples})
 	}
-	if len(frames) == 0 || frames[0].data[0]&0x01 != 0 {
+	if len(keys) == 0 || keys[0] != 0 {
 		return clip{}, fmt.Errorf("ivf must start with a key frame: %w", ErrBadClip)
 	}
-	return clip{frames: frames, interval: interval, clockRate: videoClockRate}, nil
+	return clip{frames: frames, keyframes: keys, interval: interval, clockRate: videoClockRate}, nil
 }
 
 // loadOpus reads an Ogg Opus file made with one 20 ms packet per page: pion's oggreader

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,9 +57,41 @@ func TestVP8KeyFrames(t *testing.T) {
 			keys = append(keys, i)
 		}
 	}
-	want := []int{0, 30, 60}
-	if len(keys) != len(want) || keys[0] != 0 || keys[1] != 30 || keys[2] != 60 {
-		t.Errorf("got key frames at %v, want %v (every 2 s at 15 fps)", keys, want)
+	want := []int{0, 30, 60} // every 2 s at 15 fps
+	if !slices.Equal(keys, want) || !slices.Equal(c.keyframes, want) {
+		t.Errorf("got key frames at %v (clip says %v), want %v", keys, c.keyframes, want)
+	}
+}
+
+// TestJumpToKeyframe: a PLI makes the next frame sent the next key frame of the clip.
+func TestJumpToKeyframe(t *testing.T) {
+	vp8, err := loadVP8(videoIVF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opus, err := loadOpus(audioOgg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		clip       clip
+		next, want int
+	}{
+		{"at a key frame", vp8, 30, 30},
+		{"inside a GOP", vp8, 31, 60},
+		{"first frame", vp8, 0, 0},
+		{"last GOP wraps", vp8, 61, 0},
+		{"audio stays", opus, 17, 17},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &looper{clip: tt.clip, next: tt.next}
+			l.jumpToKeyframe()
+			if l.next != tt.want {
+				t.Errorf("got next frame %d, want %d", l.next, tt.want)
+			}
+		})
 	}
 }
 

@@ -40,15 +40,7 @@ func (s *session) publish() {
 			s.log.Error("set mid", "track", src.track.ID(), slog.Any("err", err))
 		}
 		sender := tr.Sender()
-		// The RTCP of a sender must be read, or the NACK responder and the reports
-		// interceptors never see it.
-		s.spawn(func() {
-			for {
-				if _, _, err := sender.ReadRTCP(); err != nil {
-					return
-				}
-			}
-		})
+		s.spawn(func() { src.readRTCP(sender) })
 		s.needOffer = true
 	}
 	s.maybeOffer()

@@ -202,9 +202,14 @@ func TestResumeKeepsIdentity(t *testing.T) {
 	}
 	fromAda := bob.Received(ada.ParticipantID(), "video").Packets
 	fromBob := ada.Received(id, "video").Packets
-	waitFor(t, 15*time.Second, "media both ways after resume", func() bool {
+	waitFor(t, 15*time.Second, "video both ways after resume", func() bool {
+		return bob.Received(ada.ParticipantID(), "video").Packets > fromAda &&
+			ada.Received(id, "video").Packets > fromBob
+	})
+	t.Logf("resume to first video both ways: %v", time.Since(start))
+	waitFor(t, 15*time.Second, "steady media both ways after resume", func() bool {
 		return bob.Received(ada.ParticipantID(), "video").Packets > fromAda+20 &&
 			ada.Received(id, "video").Packets > fromBob+20
 	})
-	t.Logf("resume to media both ways: %v", time.Since(start))
+	t.Logf("resume to 20 video packets both ways: %v", time.Since(start))
 }

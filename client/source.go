@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -52,6 +53,22 @@ func (l *looper) skip(n int) {
 	}
 }
 
+// jumpToKeyframe makes the next frame a key frame: the next one in the clip, wrapping
+// around. It is how a bot answers a PLI or FIR, as an encoder would by encoding a key frame;
+// the content jumps ahead, the RTP clock does not. A clip without key frames (audio) stays.
+func (l *looper) jumpToKeyframe() {
+	if len(l.clip.keyframes) == 0 {
+		return
+	}
+	for _, k := range l.clip.keyframes {
+		if k >= l.next {
+			l.next = k
+			return
+		}
+	}
+	l.next = l.clip.keyframes[0]
+}
+
 // source paces a looper in real time onto a local track: one frame per clip interval.
 type source struct {
 	kind   string // "video" or "audio"
@@ -61,7 +78,8 @@ type source struct {
 	loop   *looper
 	onSend packetSink // nil: no hook
 
-	packets atomic.Uint64
+	keyframeWanted atomic.Bool // set by the RTCP reader on PLI or FIR, taken by run
+	packets        atomic.Uint64
 	bytes   atomic.Uint64
 }
 
@@ -92,8 +110,29 @@ func (s *source) run(ctx context.Context) {
 				s.loop.skip(missed)
 				sent += missed
 			}
+			if s.keyframeWanted.Swap(false) {
+				s.loop.jumpToKeyframe()
+			}
 			s.sendFrame()
 			sent++
+		}
+	}
+}
+
+// readRTCP reads the RTCP a sender receives until the sender stops, and asks for a key frame
+// on PLI or FIR. Reading it at all matters: the NACK responder and the report interceptors
+// only see RTCP that someone reads.
+func (s *source) readRTCP(sender *webrtc.RTPSender) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.keyframeWanted.Store(true)
+			}
 		}
 	}
 }
