@@ -80,7 +80,7 @@ type source struct {
 
 	keyframeWanted atomic.Bool // set by the RTCP reader on PLI or FIR, taken by run
 	packets        atomic.Uint64
-	bytes   atomic.Uint64
+	bytes          atomic.Uint64
 }
 
 // payloaderFor returns pion's RTP payloader for the codecs bots send.
