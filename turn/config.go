@@ -85,8 +85,10 @@ type Config struct {
 	// BandwidthBytesPerSecond caps each allocation in each direction; excess
 	// packets are dropped. The bucket holds one second's worth.
 	BandwidthBytesPerSecond int64
-	// AllocationLifetime is the default allocation lifetime (pion's default,
-	// 10 minutes, when zero). Tests shorten it.
+	// AllocationLifetime is the lifetime of an allocation whose client asks
+	// for none (pion's default, 10 minutes, when zero). pion grants a client's
+	// LIFETIME below one hour as asked (turnutils_uclient asks 777 s), so this
+	// is a default, not a ceiling; quotas bound what lingers. Tests shorten it.
 	AllocationLifetime time.Duration
 
 	// Now is the clock; nil means time.Now.
