@@ -101,8 +101,13 @@ func (c *Client) connect(ctx context.Context, token string) error {
 		_ = s.close()
 		return ErrClosed
 	}
+	// Two concurrent Resumes: the last one wins and the other's session must not leak.
+	prev := c.sess
 	c.sess = s
 	c.mu.Unlock()
+	if prev != nil {
+		_ = prev.close()
+	}
 	c.log.Info("joined", "participant", w.ParticipantID, "resumed", w.Resumed,
 		"others", len(w.Participants))
 	return nil

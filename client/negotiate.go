@@ -33,9 +33,10 @@ func (s *session) publish() {
 			s.log.Error("add track", "track", src.track.ID(), slog.Any("err", err))
 			continue
 		}
-		// pion keeps the mids of a rolled-back offer, and the server numbers its own mids
-		// from 0: a numeric mid here could collide with the server's after a glare and
-		// turn our sender into its receiver. Our mids are never numeric.
+		// CreateOffer gives our transceivers mids even when that offer is then dropped
+		// unapplied in a glare, and pion numbers the server's mids from 0 too: a crossing
+		// server offer with the same numeric mid would take our sender over as its
+		// receiver. Our mids are never numeric.
 		if err := tr.SetMid(src.mid); err != nil {
 			s.log.Error("set mid", "track", src.track.ID(), slog.Any("err", err))
 		}

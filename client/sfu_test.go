@@ -213,3 +213,46 @@ func TestResumeKeepsIdentity(t *testing.T) {
 	})
 	t.Logf("resume to 20 video packets both ways: %v", time.Since(start))
 }
+
+// TestJoinRefused: a join the server refuses returns its error code as a *ServerError.
+func TestJoinRefused(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	url := startSFU(t)
+	tests := []struct {
+		name, room, user, wantCode string
+	}{
+		{"bad room", "no spaces!", "ada", "bad-room"},
+		{"bad name", "ok", "\x01", "bad-name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := client.Join(t.Context(), client.Config{URL: url, Room: tt.room, Name: tt.user,
+				Logger: testLogger()})
+			var se *client.ServerError
+			if !errors.As(err, &se) || se.Code != tt.wantCode {
+				if c != nil {
+					_ = c.Close()
+				}
+				t.Fatalf("got %v, want a server error %s", err, tt.wantCode)
+			}
+		})
+	}
+}
+
+// TestClosed: Close is idempotent, and a closed client refuses further work.
+func TestClosed(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	url := startSFU(t)
+	b := joinBot(t, url, "closed", "ada")
+	for i := range 2 {
+		if err := b.Close(); err != nil {
+			t.Fatalf("close %d: %v", i+1, err)
+		}
+	}
+	if err := b.Relay("", 1); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("relay after close: got %v, want ErrClosed", err)
+	}
+	if err := b.Resume(t.Context()); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("resume after close: got %v, want ErrClosed", err)
+	}
+}
