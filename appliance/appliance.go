@@ -20,6 +20,8 @@ import (
 
 	"conclave/admin"
 	"conclave/appliance/internal/certs"
+	"conclave/sfu"
+	"conclave/turn"
 	"conclave/web"
 )
 
@@ -44,6 +46,12 @@ type Appliance struct {
 	admin    *admin.Admin
 	certs    *certs.Manager
 	registry *prometheus.Registry
+
+	sfu        *sfu.SFU
+	turn       *turn.Server
+	iceTCP     *chanListener // RFC 4571 connections from the demux to the SFU
+	turnSecret []byte
+	turnPort   int
 
 	httpsLn, httpLn, metricsLn net.Listener
 	setupToken                 string
@@ -92,6 +100,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (_
 	if err != nil {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
+	if err := a.startMedia(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -122,12 +133,15 @@ func (a *Appliance) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	dm := newDemux(a.httpsLn, a.certs.TLSConfig(), a.logger.With("component", "demux"))
+	dm := newDemux(a.httpsLn, withTURNALPN(a.certs.TLSConfig()), a.logger.With("component", "demux"))
+	dm.iceTCP = func(c net.Conn) { a.iceTCP.deliver(ctx, c) }
+	dm.turnTLS = a.turn.HandleTLSConn
 	var caCert http.Handler
 	if root := a.certs.RootPEM(); root != nil {
 		caCert = caCertHandler(root)
 	}
-	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), health: a.healthHandler(),
+	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), signal: a.sfu.Handler(),
+		health: a.healthHandler(),
 		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http")})
 
 	servers := []*server{
@@ -153,6 +167,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 			}
 		})
 	}
+	wg.Go(func() { a.selfTestTURN(ctx) })
 	a.printBanner()
 	a.logger.Info("conclave is running", slog.String("version", a.version),
 		slog.String("https", a.httpsLn.Addr().String()), slog.String("tls_mode", string(a.certs.Status().Mode)))
@@ -203,6 +218,11 @@ func (a *Appliance) closeAll(level slog.Level) {
 		if ln != nil {
 			ln.Close()
 		}
+	}
+	if err := a.closeMedia(); err != nil {
+		a.logger.Warn("close media", slog.Any("err", err))
+	} else {
+		a.logger.Log(ctx, level, "media stopped")
 	}
 	if a.certs != nil {
 		if err := a.certs.Close(); err != nil {

@@ -23,6 +23,22 @@ import (
 // that open an ICE-TCP connection are far below 0x1600 bytes; HTTP starts
 // with an upper-case method letter.
 
+// alpnTURN is the ALPN ID of TURN over TLS (RFC 7443). Most TURN clients
+// send no ALPN at all; those that do must find it offered, or Go's TLS
+// server refuses the handshake.
+const alpnTURN = "stun.turn"
+
+// withTURNALPN adds alpnTURN to a TLS config's protocols, after the HTTP
+// ones so browsers keep getting h2. It returns nil for nil (--tls off).
+func withTURNALPN(c *tls.Config) *tls.Config {
+	if c == nil {
+		return nil
+	}
+	c = c.Clone()
+	c.NextProtos = append(c.NextProtos, alpnTURN)
+	return c
+}
+
 // ConnHandler takes ownership of a connection the demux has classified.
 type ConnHandler func(net.Conn)
 
@@ -167,6 +183,14 @@ func (d *demux) routeTLS(ctx context.Context, conn net.Conn) {
 	case "h2", "http/1.1":
 		_ = tc.SetDeadline(time.Time{})
 		d.http.deliver(ctx, tc)
+		return
+	case alpnTURN:
+		if d.turnTLS != nil {
+			_ = tc.SetDeadline(time.Time{})
+			d.turnTLS(tc)
+			return
+		}
+		tc.Close()
 		return
 	case "acme-tls/1":
 		// TLS-ALPN-01 (RFC 8737 section 3): the handshake itself was the answer.

@@ -63,6 +63,7 @@ func isDomainHost(hostport string, domains []string) bool {
 type routerParts struct {
 	web             http.Handler
 	admin           http.Handler
+	signal          http.Handler // the /ws signaling WebSocket
 	health          http.Handler
 	caCert          http.Handler // nil without a built-in CA
 	publiclyTrusted func() bool
@@ -87,6 +88,7 @@ func newRouter(p routerParts) http.Handler {
 		r.Method(http.MethodGet, "/ca.crt", p.caCert)
 	}
 	r.Mount("/admin", p.admin)
+	r.Method(http.MethodGet, "/ws", p.signal)
 	r.Mount("/", p.web)
 	return r
 }

@@ -25,6 +25,21 @@ func listenTCP(flagName, addr string) (net.Listener, error) {
 	return nil, fmt.Errorf("--%s %s: %w", flagName, addr, err)
 }
 
+// listenUDP binds a UDP socket with the same advice as listenTCP.
+func listenUDP(flagName, addr string) (net.PacketConn, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err == nil {
+		return pc, nil
+	}
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("--%s %s: address already in use (another program listens there; pick another port)", flagName, addr)
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("--%s %s: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)", flagName, addr)
+	}
+	return nil, fmt.Errorf("--%s %s: %w", flagName, addr, err)
+}
+
 // portOf is the TCP port a listener is bound to, 0 for nil.
 func portOf(ln net.Listener) int {
 	if ln == nil {
@@ -38,13 +53,22 @@ func portOf(ln net.Listener) int {
 	return n
 }
 
-// listenIPs are the addresses clients may use to reach a listener: its own
-// IP when bound to one, else loopback plus every interface address. Reading
-// interface addresses sends nothing on the network.
-func listenIPs(ln net.Listener) []netip.Addr {
-	ta, ok := ln.Addr().(*net.TCPAddr)
-	if ok && !ta.IP.IsUnspecified() {
-		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
+// listenIPs are the addresses clients may use to reach a listener.
+func listenIPs(ln net.Listener) []netip.Addr { return addrIPs(ln.Addr()) }
+
+// addrIPs are the addresses a socket bound to addr can be reached at: its
+// own IP when bound to one, else loopback plus every interface address.
+// Reading interface addresses sends nothing on the network.
+func addrIPs(addr net.Addr) []netip.Addr {
+	var bound net.IP
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		bound = a.IP
+	case *net.UDPAddr:
+		bound = a.IP
+	}
+	if bound != nil && !bound.IsUnspecified() {
+		if ip, ok := netip.AddrFromSlice(bound); ok {
 			return []netip.Addr{ip.Unmap()}
 		}
 	}

@@ -73,10 +73,12 @@ func (p pionLogger) logf(level slog.Level, format string, args ...any) {
 
 func (p pionLogger) Trace(msg string)                  { p.log(levelTrace, msg) }
 func (p pionLogger) Tracef(format string, args ...any) { p.logf(levelTrace, format, args...) }
-func (p pionLogger) Debug(msg string)                  { p.log(slog.LevelDebug, msg) }
-func (p pionLogger) Debugf(format string, args ...any) { p.logf(slog.LevelDebug, format, args...) }
-func (p pionLogger) Info(msg string)                   { p.log(slog.LevelInfo, msg) }
-func (p pionLogger) Infof(format string, args ...any)  { p.logf(slog.LevelInfo, format, args...) }
+// pion logs per packet at debug and per connection step at info: one level
+// down each keeps --log-level debug readable.
+func (p pionLogger) Debug(msg string)                  { p.log(levelTrace, msg) }
+func (p pionLogger) Debugf(format string, args ...any) { p.logf(levelTrace, format, args...) }
+func (p pionLogger) Info(msg string)                   { p.log(slog.LevelDebug, msg) }
+func (p pionLogger) Infof(format string, args ...any)  { p.logf(slog.LevelDebug, format, args...) }
 func (p pionLogger) Warn(msg string)                   { p.log(slog.LevelWarn, msg) }
 func (p pionLogger) Warnf(format string, args ...any)  { p.logf(slog.LevelWarn, format, args...) }
 func (p pionLogger) Error(msg string)                  { p.log(slog.LevelError, msg) }

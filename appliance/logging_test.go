@@ -12,7 +12,8 @@ func TestPionLoggerBridge(t *testing.T) {
 	logger := NewLogger(&buf, logFormatJSON, "debug")
 	l := pionLoggerFactory{logger: logger}.NewLogger("ice")
 	l.Tracef("per-packet %d", 1) // below debug: dropped
-	l.Debugf("candidate %s", "host")
+	l.Debugf("per-packet too %d", 2) // pion debug is per packet: trace
+	l.Infof("candidate %s", "host")  // pion info is per connection step: debug
 	l.Warn("slow")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 {
