@@ -73,6 +73,7 @@ func (p pionLogger) logf(level slog.Level, format string, args ...any) {
 
 func (p pionLogger) Trace(msg string)                  { p.log(levelTrace, msg) }
 func (p pionLogger) Tracef(format string, args ...any) { p.logf(levelTrace, format, args...) }
+
 // pion logs per packet at debug and per connection step at info: one level
 // down each keeps --log-level debug readable.
 func (p pionLogger) Debug(msg string)                  { p.log(levelTrace, msg) }

@@ -11,7 +11,7 @@ func TestPionLoggerBridge(t *testing.T) {
 	var buf bytes.Buffer
 	logger := NewLogger(&buf, logFormatJSON, "debug")
 	l := pionLoggerFactory{logger: logger}.NewLogger("ice")
-	l.Tracef("per-packet %d", 1) // below debug: dropped
+	l.Tracef("per-packet %d", 1)     // below debug: dropped
 	l.Debugf("per-packet too %d", 2) // pion debug is per packet: trace
 	l.Infof("candidate %s", "host")  // pion info is per connection step: debug
 	l.Warn("slow")
