@@ -133,7 +133,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	dm := newDemux(a.httpsLn, withTURNALPN(a.certs.TLSConfig()), a.logger.With("component", "demux"))
+	dm := newDemux(a.httpsLn, withTURNALPN(a.certs.TLSConfig()), a.logger.With("component", "demux"), a.registry)
 	dm.iceTCP = func(c net.Conn) { a.iceTCP.deliver(ctx, c) }
 	dm.turnTLS = a.turn.HandleTLSConn
 	var caCert http.Handler

@@ -9,6 +9,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The TLS port carries three protocols so that a network that only lets TCP
@@ -82,6 +84,8 @@ type demux struct {
 	tlsConfig *tls.Config // nil with --tls off: HTTP is then served in clear
 	logger    *slog.Logger
 
+	conns *prometheus.CounterVec // connections by what they carried
+
 	http     *chanListener // TLS (or clear, with --tls off) HTTP connections
 	redirect *chanListener // clear HTTP on the TLS port
 	turnTLS  ConnHandler   // TURN over TLS; nil until the TURN server exists
@@ -94,11 +98,24 @@ type demux struct {
 // idle or slow-loris sockets cannot pile up.
 const handshakeTimeout = 10 * time.Second
 
-func newDemux(ln net.Listener, tlsConfig *tls.Config, logger *slog.Logger) *demux {
+func newDemux(ln net.Listener, tlsConfig *tls.Config, logger *slog.Logger, reg prometheus.Registerer) *demux {
+	conns := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "conclave_tls_port_connections_total",
+		Help: "Connections on the TLS port by what they carried: https, http_redirect, turn_tls, ice_tcp, rejected.",
+	}, []string{"kind"})
+	if reg != nil {
+		if err := reg.Register(conns); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				conns = are.ExistingCollector.(*prometheus.CounterVec)
+			}
+		}
+	}
 	return &demux{
 		ln:        ln,
 		tlsConfig: tlsConfig,
 		logger:    logger,
+		conns:     conns,
 		http:      newChanListener(ln.Addr()),
 		redirect:  newChanListener(ln.Addr()),
 	}
@@ -141,6 +158,7 @@ func (d *demux) route(ctx context.Context, conn net.Conn) {
 	kind := classifyFirstByte(first[0])
 	if d.tlsConfig == nil && kind == kindPlainHTTP {
 		_ = conn.SetDeadline(time.Time{})
+		d.count("https")
 		d.http.deliver(ctx, pc)
 		return
 	}
@@ -153,14 +171,17 @@ func (d *demux) route(ctx context.Context, conn net.Conn) {
 	case kindRFC4571:
 		if d.iceTCP != nil {
 			_ = conn.SetDeadline(time.Time{})
+			d.count("ice_tcp")
 			d.iceTCP(pc)
 			return
 		}
 	case kindPlainHTTP:
 		_ = conn.SetDeadline(time.Time{})
+		d.count("http_redirect")
 		d.redirect.deliver(ctx, pc)
 		return
 	}
+	d.count("rejected")
 	d.logger.Debug("closing unrecognised connection on TLS port",
 		slog.String("remote_addr", conn.RemoteAddr().String()), slog.Int("first_byte", int(first[0])))
 	conn.Close()
@@ -182,11 +203,13 @@ func (d *demux) routeTLS(ctx context.Context, conn net.Conn) {
 	switch tc.ConnectionState().NegotiatedProtocol {
 	case "h2", "http/1.1":
 		_ = tc.SetDeadline(time.Time{})
+		d.count("https")
 		d.http.deliver(ctx, tc)
 		return
 	case alpnTURN:
 		if d.turnTLS != nil {
 			_ = tc.SetDeadline(time.Time{})
+			d.count("turn_tls")
 			d.turnTLS(tc)
 			return
 		}
@@ -207,14 +230,18 @@ func (d *demux) routeTLS(ctx context.Context, conn net.Conn) {
 	pc := &peekedConn{Conn: tc, r: br}
 	if classifyInner(first[0]) == kindSTUN {
 		if d.turnTLS != nil {
+			d.count("turn_tls")
 			d.turnTLS(pc)
 			return
 		}
 		tc.Close()
 		return
 	}
+	d.count("https")
 	d.http.deliver(ctx, pc)
 }
+
+func (d *demux) count(kind string) { d.conns.WithLabelValues(kind).Inc() }
 
 // peekedConn is a net.Conn whose first bytes were read ahead into r.
 type peekedConn struct {

@@ -69,7 +69,7 @@ func startDemux(t *testing.T) (addr string, dm *demux, roots *x509.CertPool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dm = newDemux(ln, tlsCfg, slog.New(slog.DiscardHandler))
+	dm = newDemux(ln, tlsCfg, slog.New(slog.DiscardHandler), nil)
 	return ln.Addr().String(), dm, roots
 }
 

@@ -26,6 +26,9 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 		se.SetIPFilter(cfg.ICEIPFilter)
 		se.SetIncludeLoopbackCandidate(true)
 	}
+	if cfg.NetworkTypes != nil {
+		se.SetNetworkTypes(cfg.NetworkTypes)
+	}
 	se.LoggerFactory = cfg.LoggerFactory
 	if se.LoggerFactory == nil {
 		se.LoggerFactory = pionLoggerFactory{logger: cfg.logger()}

@@ -47,6 +47,11 @@ type Config struct {
 	// and loopback addresses are offered too. Tests pass one that accepts only loopback so
 	// that no packet leaves the machine.
 	ICEIPFilter func(net.IP) bool
+	// NetworkTypes, when set, limits the candidates gathered, for example to TCP only, as on
+	// a network that blocks UDP. Nil: pion's defaults (UDP and TCP).
+	NetworkTypes []webrtc.NetworkType
+	// RelayOnly uses TURN relay candidates only (ICE transport policy "relay").
+	RelayOnly bool
 
 	// Logger receives the client's logs; nil discards them.
 	Logger *slog.Logger

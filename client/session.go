@@ -47,8 +47,12 @@ func newSession(c *Client, conn *websocket.Conn, w welcomeMsg) (*session, error)
 	if c.cfg.ICEServers != nil {
 		ice = c.cfg.ICEServers
 	}
+	policy := webrtc.ICETransportPolicyAll
+	if c.cfg.RelayOnly {
+		policy = webrtc.ICETransportPolicyRelay
+	}
 	pc, err := c.api.NewPeerConnection(webrtc.Configuration{ICEServers: ice,
-		BundlePolicy: webrtc.BundlePolicyMaxBundle})
+		BundlePolicy: webrtc.BundlePolicyMaxBundle, ICETransportPolicy: policy})
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
