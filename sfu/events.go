@@ -34,6 +34,8 @@ type (
 	unsubscribeEvent struct{ up *UpTrack }
 	// pcStateEvent is pion's OnConnectionStateChange.
 	pcStateEvent struct{ state webrtc.PeerConnectionState }
+	// candidateEvent is pion's OnICECandidate; nil ends our candidates.
+	candidateEvent struct{ c *webrtc.ICECandidate }
 	// fatalEvent ends the session with an error (from the socket reader).
 	fatalEvent struct{ err error }
 )
@@ -55,6 +57,8 @@ func (p *Participant) handle(ev event) {
 		p.unsubscribe(ev.up)
 	case pcStateEvent:
 		p.onConnectionState(ev.state)
+	case candidateEvent:
+		p.sendCandidate(ev.c)
 	case fatalEvent:
 		p.end = &ending{reason: "left", code: websocket.StatusPolicyViolation, err: ev.err}
 	}

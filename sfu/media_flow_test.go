@@ -14,9 +14,15 @@ var peerTracks = []string{"video", "audio"}
 // waitFlowing waits until every peer receives every other peer's tracks.
 func waitFlowing(t *testing.T, peers []*testPeer) {
 	t.Helper()
-	eventually(t, 15*time.Second, "media flowing between all peers", func() bool {
-		for _, rx := range peers {
-			for _, tx := range peers {
+	waitReceiving(t, peers, peers)
+}
+
+// waitReceiving waits until every receiver gets every publisher's tracks.
+func waitReceiving(t *testing.T, receivers, publishers []*testPeer) {
+	t.Helper()
+	eventually(t, 15*time.Second, "media flowing", func() bool {
+		for _, rx := range receivers {
+			for _, tx := range publishers {
 				if rx == tx {
 					continue
 				}

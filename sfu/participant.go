@@ -82,7 +82,11 @@ func newParticipant(s *SFU, roomName, id, name string, sock *socket) (*Participa
 	// pion callbacks only queue work for run (they must not block).
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { p.post(trackEvent{remote: t, receiver: r}) })
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) { p.post(pcStateEvent{state: st}) })
-	pc.OnICECandidate(p.sendCandidate)
+	// Candidates go through run too, so that each follows the answer that
+	// starts its generation: after an ICE restart pion gathers while the
+	// answer is still being made, and a browser drops a candidate whose
+	// ufrag it does not know yet.
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) { p.post(candidateEvent{c: c}) })
 	return p, nil
 }
 

@@ -30,6 +30,7 @@ type testPeer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed chan struct{} // closed when the socket reader stops
+	endErr error         // why it stopped; read after closed
 
 	// Owned by the loop goroutine.
 	pending   []webrtc.ICECandidateInit
@@ -160,6 +161,7 @@ func (p *testPeer) readLoop(inbox chan<- serverMsg) {
 	for {
 		m, err := p.read(p.ctx)
 		if err != nil {
+			p.endErr = err
 			return
 		}
 		select {
