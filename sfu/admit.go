@@ -114,7 +114,7 @@ func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket) (*Part
 // welcome sends the welcome, then tells the room, then lets p's goroutine
 // go on (its first offer must follow the welcome).
 func (s *SFU) welcome(p, old *Participant, res joinResult) {
-	var ice []webrtc.ICEServer
+	ice := []webrtc.ICEServer{}
 	if s.cfg.ICEServers != nil {
 		ice = s.cfg.ICEServers(p.id)
 	}
