@@ -162,7 +162,21 @@ func (c Config) Validate() error {
 			add("HostIPs: %q is not a usable host address", ip)
 		}
 	}
-	negatives := []struct {
+	for _, name := range c.negativeFields() {
+		add("%s must not be negative", name)
+	}
+	if c.MaxMessageBytes > 0 && c.MaxMessageBytes < 4096 {
+		add("MaxMessageBytes %d is too small for an SDP (at least 4096)", c.MaxMessageBytes)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// negativeFields names the numeric fields set below zero.
+func (c Config) negativeFields() []string {
+	fields := []struct {
 		name string
 		bad  bool
 	}{
@@ -183,16 +197,11 @@ func (c Config) Validate() error {
 		{"ICEFailedTimeout", c.ICEFailedTimeout < 0},
 		{"SendQueue", c.SendQueue < 0},
 	}
-	for _, n := range negatives {
-		if n.bad {
-			add("%s must not be negative", n.name)
+	var out []string
+	for _, f := range fields {
+		if f.bad {
+			out = append(out, f.name)
 		}
 	}
-	if c.MaxMessageBytes > 0 && c.MaxMessageBytes < 4096 {
-		add("MaxMessageBytes %d is too small for an SDP (at least 4096)", c.MaxMessageBytes)
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	return out
 }

@@ -1,6 +1,9 @@
 package sfu
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Each one maps to one error code of docs/protocol.md
 // (see errorCode in protocol.go).
@@ -42,3 +45,39 @@ var (
 	// ErrInvalidConfig wraps every problem Config.Validate finds.
 	ErrInvalidConfig = errors.New("sfu: invalid config")
 )
+
+// publicMessage is the text sent with an error code: short and safe. The
+// details stay in the server log.
+func publicMessage(err error) string {
+	switch code := errorCode(err); code {
+	case "room-full":
+		return "the room is full"
+	case "too-many-tracks":
+		return "too many published tracks"
+	case "rate-limited":
+		return "too many requests, slow down"
+	case "internal":
+		return "internal server error"
+	default:
+		var we wireError
+		if errors.As(err, &we) {
+			return we.msg
+		}
+		return code
+	}
+}
+
+// wireError is an error whose message may be shown to the client.
+type wireError struct {
+	err error
+	msg string
+}
+
+// Error implements error.
+func (e wireError) Error() string { return fmt.Sprintf("%v: %s", e.err, e.msg) }
+
+// Unwrap returns the sentinel, for errors.Is.
+func (e wireError) Unwrap() error { return e.err }
+
+// clientErr wraps a sentinel with a message safe to send to the client.
+func clientErr(sentinel error, msg string) error { return wireError{err: sentinel, msg: msg} }

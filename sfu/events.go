@@ -1,8 +1,6 @@
 package sfu
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/coder/websocket"
@@ -121,36 +119,3 @@ func (p *Participant) startGoneTimer() {
 		p.goneTimer = time.NewTimer(p.sfu.cfg.ResumeWindow)
 	}
 }
-
-// publicMessage is the text sent with an error code: short and safe. The
-// details stay in the server log.
-func publicMessage(err error) string {
-	switch code := errorCode(err); code {
-	case "room-full":
-		return "the room is full"
-	case "too-many-tracks":
-		return "too many published tracks"
-	case "rate-limited":
-		return "too many requests, slow down"
-	case "internal":
-		return "internal server error"
-	default:
-		var we wireError
-		if errors.As(err, &we) {
-			return we.msg
-		}
-		return code
-	}
-}
-
-// wireError is an error whose message may be shown to the client.
-type wireError struct {
-	err error
-	msg string
-}
-
-func (e wireError) Error() string { return fmt.Sprintf("%v: %s", e.err, e.msg) }
-func (e wireError) Unwrap() error { return e.err }
-
-// clientErr wraps a sentinel with a message safe to send to the client.
-func clientErr(sentinel error, msg string) error { return wireError{err: sentinel, msg: msg} }

@@ -79,6 +79,7 @@ var _ logging.LoggerFactory = discardLoggerFactory{}
 // NewLogger implements logging.LoggerFactory.
 func (discardLoggerFactory) NewLogger(string) logging.LeveledLogger { return discardLogger{} }
 
+// discardLogger is a logging.LeveledLogger that drops everything.
 type discardLogger struct{}
 
 func (discardLogger) Trace(string)          {}

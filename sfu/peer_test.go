@@ -65,8 +65,9 @@ type serverMsg struct {
 	Candidate     *webrtc.ICECandidateInit
 }
 
-// testAPI builds the client side: pion's defaults, loopback only.
-func testAPI(t testing.TB) *webrtc.API {
+// testAPI builds the client side: pion's defaults, loopback only, over
+// UDP unless networks says otherwise.
+func testAPI(t testing.TB, networks ...webrtc.NetworkType) *webrtc.API {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
@@ -79,7 +80,10 @@ func testAPI(t testing.TB) *webrtc.API {
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if len(networks) == 0 {
+		networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	}
+	se.SetNetworkTypes(networks)
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }
@@ -87,6 +91,12 @@ func testAPI(t testing.TB) *webrtc.API {
 // dialPeer joins room as name (resuming with token when not empty) and
 // waits for the welcome.
 func dialPeer(t testing.TB, wsURL, room, name, resume string) *testPeer {
+	t.Helper()
+	return dialPeerWith(t, testAPI(t), wsURL, room, name, resume)
+}
+
+// dialPeerWith is dialPeer with the client's own pion API.
+func dialPeerWith(t testing.TB, api *webrtc.API, wsURL, room, name, resume string) *testPeer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	conn, _, err := websocket.Dial(ctx, wsURL, nil)
@@ -102,7 +112,7 @@ func dialPeer(t testing.TB, wsURL, room, name, resume string) *testPeer {
 	p.sendJSON(map[string]any{"type": "join", "v": 1, "room": room, "name": name, "resume": resume})
 	w := p.waitWelcome()
 	p.id, p.token = w.ParticipantID, w.ResumeToken
-	if p.pc, err = testAPI(t).NewPeerConnection(webrtc.Configuration{}); err != nil {
+	if p.pc, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
 		t.Fatal(err)
 	}
 	p.pc.OnICECandidate(p.onCandidate)

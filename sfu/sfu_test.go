@@ -227,3 +227,32 @@ func TestICERestart(t *testing.T) {
 	time.Sleep(time.Second)
 	checkDelivery(t, peers, from, 0.99)
 }
+
+// TestICETCP: a client that can only use TCP reaches the SFU through
+// Config.TCPListener (in the appliance, the RFC 4571 branch of the TLS-port
+// demux) and exchanges media with a UDP client.
+func TestICETCP(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := newTestSFU(t, Config{TCPListener: ln})
+	tcpOnly := dialPeerWith(t, testAPI(t, webrtc.NetworkTypeTCP4), url, "tcp", "ada", "")
+	udp := dialPeer(t, url, "tcp", "bob", "")
+	peers := []*testPeer{tcpOnly, udp}
+	for _, p := range peers {
+		p.publish()
+	}
+	waitFlowing(t, peers)
+	pair, err := tcpOnly.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil {
+		t.Fatalf("no selected pair: %v", err)
+	}
+	if pair.Local.Protocol != webrtc.ICEProtocolTCP || pair.Remote.Port != uint16(ln.Addr().(*net.TCPAddr).Port) {
+		t.Errorf("selected pair %s, want TCP to the listener's port", pair)
+	}
+	from := window(peers)
+	time.Sleep(time.Second)
+	checkDelivery(t, peers, from, 0.99)
+}
