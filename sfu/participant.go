@@ -139,6 +139,9 @@ func (p *Participant) run() {
 		select {
 		case <-p.inbox.ready:
 			for _, ev := range p.inbox.drain() {
+				if p.end != nil {
+					break // what is left no longer matters
+				}
 				p.handle(ev)
 			}
 		case <-timerC(p.neg.timer):
