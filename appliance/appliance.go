@@ -51,7 +51,8 @@ type Appliance struct {
 	turn       *turn.Server
 	iceTCP     *chanListener // RFC 4571 connections from the demux to the SFU
 	turnSecret []byte
-	turnPort   int
+	mediaAddr  net.Addr
+	turnAddr   net.Addr
 
 	httpsLn, httpLn, metricsLn net.Listener
 	setupToken                 string

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,15 +31,28 @@ import (
 // server refuses the handshake.
 const alpnTURN = "stun.turn"
 
-// withTURNALPN adds alpnTURN to a TLS config's protocols, after the HTTP
-// ones so browsers keep getting h2. It returns nil for nil (--tls off).
+// withTURNALPN lets TURN clients that announce alpnTURN (coturn's client
+// offers it next to http/1.1) get it: Go picks the first of the server's
+// protocols that the client offers, which would be http/1.1, so such
+// clients are given a config that offers only alpnTURN. It returns nil for
+// nil (--tls off).
 func withTURNALPN(c *tls.Config) *tls.Config {
 	if c == nil {
 		return nil
 	}
-	c = c.Clone()
-	c.NextProtos = append(c.NextProtos, alpnTURN)
-	return c
+	base := c.Clone()
+	turnOnly := c.Clone()
+	turnOnly.NextProtos = []string{alpnTURN}
+	base.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if slices.Contains(hello.SupportedProtos, alpnTURN) {
+			return turnOnly, nil
+		}
+		if c.GetConfigForClient != nil {
+			return c.GetConfigForClient(hello)
+		}
+		return nil, nil
+	}
+	return base
 }
 
 // ConnHandler takes ownership of a connection the demux has classified.

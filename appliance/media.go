@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -27,6 +28,7 @@ func (a *Appliance) startMedia(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.mediaAddr = mediaConn.LocalAddr()
 	mediaPort := mediaConn.LocalAddr().(*net.UDPAddr).Port
 	hostIPs := mediaHostIPs(mediaConn.LocalAddr())
 	a.iceTCP = newChanListener(a.httpsLn.Addr())
@@ -63,12 +65,18 @@ func (a *Appliance) startTURN(ctx context.Context, hostIPs []netip.Addr, mediaPo
 	if err != nil {
 		return err
 	}
-	tcp, err := listenTCP("turn", a.cfg.TURNAddr)
+	// TURN URLs name one port for both transports, so with port 0 (tests)
+	// TCP takes the port UDP was given.
+	tcpAddr := a.cfg.TURNAddr
+	if host, port, _ := net.SplitHostPort(tcpAddr); port == "0" {
+		tcpAddr = net.JoinHostPort(host, strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port))
+	}
+	tcp, err := listenTCP("turn", tcpAddr)
 	if err != nil {
 		udp.Close()
 		return err
 	}
-	a.turnPort = portOf(tcp)
+	a.turnAddr = tcp.Addr()
 	peers := make([]netip.AddrPort, 0, len(hostIPs)+1)
 	for _, ip := range hostIPs {
 		peers = append(peers, netip.AddrPortFrom(ip, uint16(mediaPort)))
@@ -101,12 +109,26 @@ func (a *Appliance) iceServers(participantID string) []webrtc.ICEServer {
 	if a.turn == nil {
 		return nil
 	}
-	user, pass := turn.Credentials(a.turnSecret, participantID, turnCredentialTTL, time.Now())
+	user, pass := a.TURNCredentials(participantID)
 	return []webrtc.ICEServer{{
-		URLs:       turn.URLs(a.bannerHosts()[0], a.turnPort, portOf(a.httpsLn)),
+		URLs:       turn.URLs(a.bannerHosts()[0], a.turnAddr.(*net.TCPAddr).Port, portOf(a.httpsLn)),
 		Username:   user,
 		Credential: pass,
 	}}
+}
+
+// MediaAddr is the bound address of the shared media UDP socket.
+func (a *Appliance) MediaAddr() net.Addr { return a.mediaAddr }
+
+// TURNAddr is the bound address of the TURN TCP listener; UDP uses the same
+// port.
+func (a *Appliance) TURNAddr() net.Addr { return a.turnAddr }
+
+// TURNCredentials mints TURN REST credentials for user, valid for new
+// allocations for turnCredentialTTL: what a participant gets with its
+// welcome, for tools and tests that speak TURN without joining a room.
+func (a *Appliance) TURNCredentials(user string) (username, password string) {
+	return turn.Credentials(a.turnSecret, user, turnCredentialTTL, time.Now())
 }
 
 // mediaHostIPs are the addresses the SFU offers as host candidates and the

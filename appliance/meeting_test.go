@@ -99,10 +99,10 @@ func TestBotOverICETCPOnTheTLSPort(t *testing.T) {
 	}
 }
 
-// TestBotRelayedThroughTURNOverTCP: a relay-only client gets its TURN
-// credentials with the welcome and reaches the SFU through the embedded
-// TURN server, whose relay may reach only the SFU.
-func TestBotRelayedThroughTURNOverTCP(t *testing.T) {
+// TestBotRelayedThroughTURN: a relay-only client on a network without UDP
+// gets its TURN credentials with the welcome and reaches the SFU through
+// the embedded TURN server, whose relay may reach only the SFU.
+func TestBotRelayedThroughTURN(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
 	direct := joinBot(t, a, "relay", "Direct", nil)
 	relayed := joinBot(t, a, "relay", "Relayed", func(c *client.Config) {
@@ -110,7 +110,7 @@ func TestBotRelayedThroughTURNOverTCP(t *testing.T) {
 		c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeTCP4} // as behind a firewall that drops UDP
 	})
 	waitMedia(t, direct, relayed)
-	if !strings.Contains(metrics(t, a), "conclave_turn_allocations 1") {
-		t.Errorf("want exactly one live TURN allocation, metrics:\n%s", grepLines(metrics(t, a), "conclave_turn_alloc"))
+	if n := metricValue(t, metrics(t, a), "conclave_turn_allocations"); n < 1 {
+		t.Errorf("got %v live TURN allocations, want the relayed bot's", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -158,3 +159,8 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// ToolsRequired reports whether tests must fail, not skip, when an external
+// tool (chromium, turnutils_uclient) is missing: CI sets
+// CONCLAVE_REQUIRE_BROWSER=1 after installing them.
+func ToolsRequired() bool { return os.Getenv("CONCLAVE_REQUIRE_BROWSER") == "1" }

@@ -1,0 +1,104 @@
+package appliance_test
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"conclave/internal/testenv"
+)
+
+// uclient runs coturn's turnutils_uclient, an independent TURN client,
+// with a bounded time.
+func uclient(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	path, err := exec.LookPath("turnutils_uclient")
+	if err != nil {
+		if testenv.ToolsRequired() {
+			t.Fatal("turnutils_uclient not found: apt-get install coturn")
+		}
+		t.Skip("turnutils_uclient not found: apt-get install coturn (the service is not needed)")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run uclient: %v", err)
+	}
+	return string(out), code
+}
+
+// TestTURNOverEveryTransportWithIndependentClient allocates with coturn's
+// client over UDP and TCP on --turn and over TLS on the main TLS port
+// (through the demux), using the credentials a participant would get.
+func TestTURNOverEveryTransportWithIndependentClient(t *testing.T) {
+	a := testenv.StartAppliance(t, testenv.Options{})
+	user, pass := a.TURNCredentials("uclient")
+	turnPort := strconv.Itoa(a.TURNAddr().(*net.TCPAddr).Port)
+	tlsPort := strconv.Itoa(a.HTTPSAddr().(*net.TCPAddr).Port)
+	mediaPort := strconv.Itoa(a.MediaAddr().(*net.UDPAddr).Port)
+	tests := []struct {
+		name  string
+		extra []string
+		port  string
+	}{
+		{"UDP", nil, turnPort},
+		{"TCP", []string{"-t"}, turnPort},
+		{"TLS on the main port", []string{"-t", "-S"}, tlsPort},
+	}
+	// uclient waits out its timeout for echoes that never come; running the
+	// transports side by side keeps the test at one wait.
+	t.Run("transports", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				// The only peer the relay may reach is the SFU's media port; it
+				// does not echo, so packets count as lost, but the allocation and
+				// the permission must succeed.
+				args := append([]string{"-u", user, "-w", pass, "-e", "127.0.0.1", "-r", mediaPort,
+					"-n", "3", "-m", "1", "-l", "120", "-p", tt.port}, tt.extra...)
+				out, code := uclient(t, append(args, "127.0.0.1")...)
+				if code != 0 || strings.Contains(out, "Cannot complete Allocation") || strings.Contains(out, "error 403") {
+					t.Fatalf("exit %d:\n%s", code, out)
+				}
+			})
+		}
+	})
+	m := metrics(t, a)
+	if !strings.Contains(m, `conclave_tls_port_connections_total{kind="turn_tls"}`) {
+		t.Errorf("no TURN-over-TLS connection counted on the TLS port:\n%s", grepLines(m, "tls_port"))
+	}
+	// The start-up self-test makes one allocation, each uclient run at least one.
+	if n := metricValue(t, m, "conclave_turn_allocations_total"); n < 4 {
+		t.Errorf("got %v allocations, want at least 4:\n%s", n, grepLines(m, "conclave_turn_alloc"))
+	}
+}
+
+// TestTURNRelayRefusesTheHost: the relay must not reach the appliance's own
+// HTTPS port or anything but the SFU (TESTPLAN fact 4).
+func TestTURNRelayRefusesTheHost(t *testing.T) {
+	a := testenv.StartAppliance(t, testenv.Options{})
+	user, pass := a.TURNCredentials("prober")
+	turnPort := strconv.Itoa(a.TURNAddr().(*net.TCPAddr).Port)
+	for _, peer := range []string{"127.0.0.2", "0.0.0.0"} {
+		out, code := uclient(t, "-u", user, "-w", pass, "-s", "-e", peer, "-n", "3", "-m", "1", "-p", turnPort, "127.0.0.1")
+		if code == 0 || !strings.Contains(out, "403") {
+			t.Errorf("peer %s: exit %d, want a 403 refusal:\n%s", peer, code, out)
+		}
+	}
+	// Same IP as the SFU, another port: the HTTPS port stands for every
+	// local service. The permission is for the IP, so it is granted, but the
+	// relay must drop every packet.
+	httpsPort := strconv.Itoa(a.HTTPSAddr().(*net.TCPAddr).Port)
+	uclient(t, "-u", user, "-w", pass, "-e", "127.0.0.1", "-r", httpsPort, "-n", "3", "-m", "1", "-p", turnPort, "127.0.0.1")
+	if m := metrics(t, a); !strings.Contains(m, `conclave_turn_denials_total{reason="peer_port"}`) {
+		t.Errorf("packets to another port of the SFU's IP were not denied:\n%s", grepLines(m, "denials"))
+	}
+}
