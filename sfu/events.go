@@ -104,7 +104,9 @@ func (p *Participant) onSocketClosed(ev socketEvent) {
 func (p *Participant) onConnectionState(st webrtc.PeerConnectionState) {
 	p.logger.Debug("peer connection state", "state", st.String())
 	switch st {
-	case webrtc.PeerConnectionStateFailed:
+	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+		// Closed: the client ended DTLS, and a session has one connection;
+		// it can only resume with a new one.
 		p.startGoneTimer()
 	case webrtc.PeerConnectionStateConnected:
 		if p.sock.Load() != nil {

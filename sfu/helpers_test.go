@@ -31,9 +31,6 @@ func newTestSFU(t testing.TB, cfg Config) (*SFU, string) {
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.NewRegistry()
 	}
-	if cfg.ICEDisconnectedTimeout == 0 {
-		cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout = time.Second, 3*time.Second
-	}
 	s, err := New(cfg)
 	if err != nil {
 		_ = conn.Close()

@@ -66,7 +66,8 @@ func checkDelivery(t *testing.T, peers []*testPeer, from map[*testSource]uint16,
 		sent := int(to[s] - from[s])
 		got := r.count(from[s], to[s])
 		if float64(got) < minRatio*float64(sent) {
-			return fmt.Errorf("%s got %d of %d packets of %s", rx.name, got, sent, s.track.ID())
+			return fmt.Errorf("%s got %d of %d packets of %s (missing %v)", rx.name, got, sent, s.track.ID(),
+				r.missing(from[s], to[s]))
 		}
 		return nil
 	}

@@ -184,6 +184,19 @@ func (p *testPeer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRecei
 	}()
 }
 
+// missing lists the first sequence numbers in [from, to) not received.
+func (r *received) missing(from, to uint16) []uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []uint16
+	for s := from; s != to && len(out) < 20; s++ {
+		if !r.seqs[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // track returns what p received of publisher's track, or nil.
 func (p *testPeer) track(publisher, trackID string) *received {
 	p.mu.Lock()

@@ -35,7 +35,8 @@ const maxNegotiationFailures = 3
 // maybeOffer sends an offer when changes wait and none is outstanding.
 func (p *Participant) maybeOffer() {
 	n := &p.neg
-	if !n.needed || n.offer != nil || p.sock.Load() == nil || p.pc.SignalingState() != webrtc.SignalingStateStable {
+	if !n.needed || n.offer != nil || p.sock.Load() == nil || p.pc.SignalingState() != webrtc.SignalingStateStable ||
+		p.pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
 		return
 	}
 	n.needed = false
@@ -52,6 +53,11 @@ func (p *Participant) maybeOffer() {
 // fail ends the session after an error we cannot recover from.
 func (p *Participant) fail(err error) {
 	code := websocket.StatusPolicyViolation
+	if p.pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
+		// The client closed its connection under us: nothing failed here.
+		p.end = &ending{reason: "left", code: websocket.StatusNormalClosure}
+		return
+	}
 	if errorCode(err) == "internal" {
 		code = websocket.StatusInternalError
 		p.logger.Error("session failed", slog.Any("err", err))

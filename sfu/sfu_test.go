@@ -219,7 +219,7 @@ func TestICERestart(t *testing.T) {
 	// Media resumes on the new ICE generation (a packet in flight at the
 	// switch may be lost; the window starts once packets flow again).
 	fresh := window(peers)
-	eventually(t, 5*time.Second, "media after the restart", func() bool {
+	eventually(t, 10*time.Second, "media after the restart", func() bool {
 		return peers[0].track(peers[1].id, "audio-bob").count(fresh[peers[1].sent[1]], fresh[peers[1].sent[1]]+5) == 5 &&
 			peers[1].track(peers[0].id, "audio-ada").count(fresh[peers[0].sent[1]], fresh[peers[0].sent[1]]+5) == 5
 	})
@@ -245,6 +245,12 @@ func TestICETCP(t *testing.T) {
 		p.publish()
 	}
 	waitFlowing(t, peers)
+	// While ICE settles on a TCP pair, the first packets can be lost (pion
+	// may write on pairs it then drops); count from half a second in.
+	eventually(t, 10*time.Second, "half a second of audio", func() bool {
+		a, b := tcpOnly.track(udp.id, "audio-bob"), udp.track(tcpOnly.id, "audio-ada")
+		return a.count(0, 0xffff) >= 25 && b.count(0, 0xffff) >= 25
+	})
 	pair, err := tcpOnly.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil || pair == nil {
 		t.Fatalf("no selected pair: %v", err)

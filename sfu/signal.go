@@ -169,7 +169,11 @@ func (s *SFU) refuse(sock *socket, err error) {
 func (s *SFU) readLoop(sock *socket, p *Participant) (left bool, err error) {
 	lim := rate.NewLimiter(rate.Limit(s.cfg.MessagesPerSecond), s.cfg.MessageBurst)
 	for {
-		typ, data, err := sock.conn.Read(s.ctx)
+		// Not s.ctx: cancelling a read makes coder/websocket drop the
+		// connection, which would cut the close frame (1001) that the
+		// participant's writer sends on shutdown. Every way a session ends
+		// closes the socket, and that ends this read.
+		typ, data, err := sock.conn.Read(context.Background())
 		if err != nil {
 			return false, nil
 		}

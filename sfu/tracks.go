@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -62,11 +63,15 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 		metrics: p.sfu.metrics})
 	p.published[id] = u
 	p.sfu.metrics.upTracks.Inc()
-	p.wg.Add(1)
+	p.wg.Add(2)
 	go func() {
 		defer p.wg.Done()
 		u.readLoop(remote)
 		p.post(trackEndedEvent{up: u})
+	}()
+	go func() {
+		defer p.wg.Done()
+		drainRTCP(receiverRTCP{receiver, remote.RID()})
 	}()
 	p.logger.Info("track published", "track", id, "kind", u.info.Kind, "codec", u.codec.MimeType)
 	p.room.publish(p, u)
@@ -142,4 +147,37 @@ func (p *Participant) unsubscribe(u *UpTrack) {
 		p.logger.Debug("remove track", slog.Any("err", err))
 	}
 	p.neg.needed = true
+}
+
+// drainRTCP reads the publisher's RTCP for one track (sender reports)
+// until the receiver stops. Reading is what lets pion's report interceptor
+// see them, so that our receiver reports carry the timestamps the
+// publisher needs to measure the round trip; we use nothing else in them.
+func drainRTCP(r rtcpReader) {
+	buf := make([]byte, maxPacketSize)
+	for failures := 0; failures < maxReadErrors; {
+		_, _, err := r.Read(buf)
+		switch {
+		case err == nil:
+			failures = 0
+		case endOfTrack(err):
+			return
+		default:
+			failures++
+		}
+	}
+}
+
+// receiverRTCP reads the RTCP of one encoding of a receiver (pion wants
+// ReadSimulcast for a layer of a simulcast track).
+type receiverRTCP struct {
+	r   *webrtc.RTPReceiver
+	rid string
+}
+
+func (rr receiverRTCP) Read(b []byte) (int, interceptor.Attributes, error) {
+	if rr.rid == "" {
+		return rr.r.Read(b)
+	}
+	return rr.r.ReadSimulcast(b, rr.rid)
 }
