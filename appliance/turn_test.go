@@ -3,6 +3,7 @@ package appliance_test
 import (
 	"context"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -100,5 +101,97 @@ func TestTURNRelayRefusesTheHost(t *testing.T) {
 	uclient(t, "-u", user, "-w", pass, "-e", "127.0.0.1", "-r", httpsPort, "-n", "3", "-m", "1", "-p", turnPort, "127.0.0.1")
 	if m := metrics(t, a); !strings.Contains(m, `conclave_turn_denials_total{reason="peer_port"}`) {
 		t.Errorf("packets to another port of the SFU's IP were not denied:\n%s", grepLines(m, "denials"))
+	}
+}
+
+// inPrivateNetns reports whether this process runs in a network namespace
+// with nothing but loopback (as .ci/run arranges with unshare -n): only
+// there may a test add interfaces of its own.
+func inPrivateNetns(t *testing.T) bool {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ifs) == 1 && ifs[0].Flags&net.FlagLoopback != 0
+}
+
+// TestTURNRefusesAVethPeer puts a UDP echo on a veth address inside the
+// test's own network namespace and checks the relay cannot reach it: the
+// LAN behind a server is as off-limits as its loopback.
+func TestTURNRefusesAVethPeer(t *testing.T) {
+	ipTool, err := exec.LookPath("ip")
+	if err != nil || os.Geteuid() != 0 || !inPrivateNetns(t) {
+		msg := "needs root, iproute2 and a private network namespace: unshare -n sh -c 'ip link set lo up; go test -run TestTURNRefusesAVethPeer ./appliance/'"
+		if testenv.ToolsRequired() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(ipTool, args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	ip("link", "add", "cvtest0", "type", "veth", "peer", "name", "cvtest1")
+	t.Cleanup(func() { _ = exec.Command(ipTool, "link", "del", "cvtest0").Run() })
+	ip("addr", "add", "10.200.0.1/24", "dev", "cvtest0")
+	ip("addr", "add", "10.200.0.2/24", "dev", "cvtest1")
+	ip("link", "set", "cvtest0", "up")
+	ip("link", "set", "cvtest1", "up")
+
+	echo, err := net.ListenPacket("udp4", "10.200.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	got := make(chan struct{}, 1)
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := echo.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case got <- struct{}{}:
+			default:
+			}
+			_, _ = echo.WriteTo(buf[:n], from)
+		}
+	}()
+
+	// Control: the peer is alive and answers a direct packet.
+	direct, err := net.Dial("udp4", echo.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	direct.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := direct.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct.Read(make([]byte, 16)); err != nil {
+		t.Fatalf("control: the veth peer does not echo: %v", err)
+	}
+	<-got
+
+	a := testenv.StartAppliance(t, testenv.Options{})
+	user, pass := a.TURNCredentials("lan-prober")
+	turnPort := strconv.Itoa(a.TURNAddr().(*net.TCPAddr).Port)
+	echoPort := strconv.Itoa(echo.LocalAddr().(*net.UDPAddr).Port)
+	// -s uses CreatePermission (denied with 403); without it ChannelBind is
+	// used, which pion denies with 401 (TESTPLAN fact 5): refused either way.
+	out, code := uclient(t, "-s", "-u", user, "-w", pass, "-e", "10.200.0.2", "-r", echoPort, "-n", "3", "-m", "1", "-p", turnPort, "127.0.0.1")
+	if code == 0 || !strings.Contains(out, "403") {
+		t.Errorf("relay to the veth peer with CreatePermission: exit %d, want a 403 refusal:\n%s", code, out)
+	}
+	if out, code := uclient(t, "-u", user, "-w", pass, "-e", "10.200.0.2", "-r", echoPort, "-n", "3", "-m", "1", "-p", turnPort, "127.0.0.1"); code == 0 {
+		t.Errorf("relay to the veth peer with ChannelBind: exit 0, want a refusal:\n%s", out)
+	}
+	select {
+	case <-got:
+		t.Error("a relayed packet reached the veth peer")
+	default:
 	}
 }
