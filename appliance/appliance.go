@@ -47,12 +47,12 @@ type Appliance struct {
 	certs    *certs.Manager
 	registry *prometheus.Registry
 
-	sfu        *sfu.SFU
-	turn       *turn.Server
-	iceTCP     *chanListener // RFC 4571 connections from the demux to the SFU
-	turnSecret []byte
-	mediaAddr  net.Addr
-	turnAddr   net.Addr
+	sfu         *sfu.SFU
+	turn        *turn.Server
+	iceTCP      *chanListener // RFC 4571 connections from the demux to the SFU
+	turnSecrets *turnSecrets
+	mediaAddr   net.Addr
+	turnAddr    net.Addr
 
 	httpsLn, httpLn, metricsLn net.Listener
 	setupToken                 string
@@ -169,6 +169,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 		})
 	}
 	wg.Go(func() { a.selfTestTURN(ctx) })
+	wg.Go(func() { a.turnSecrets.reloadLoop(ctx, a.logger.With("component", "turn")) })
 	a.printBanner()
 	a.logger.Info("conclave is running", slog.String("version", a.version),
 		slog.String("https", a.httpsLn.Addr().String()), slog.String("tls_mode", string(a.certs.Status().Mode)))

@@ -19,6 +19,7 @@ const adminUsage = `usage:
   conclave admin create-user --username U --role admin|moderator|member --password-file F [--data DIR]
   conclave admin reset-password --username U --password-file F [--data DIR]
   conclave admin token create --name N [--ttl DURATION] [--data DIR]
+  conclave admin turn rotate-secret [--data DIR]
 
 These work offline on the data directory, also while the server runs.
 --password-file - reads the password from standard input.
@@ -41,6 +42,11 @@ func runAdmin(ctx context.Context, args []string, io Stdio) error {
 		return runCreateUser(ctx, args[1:], io)
 	case "reset-password":
 		return runResetPassword(ctx, args[1:], io)
+	case "turn":
+		if len(args) < 2 || args[1] != "rotate-secret" {
+			return usageError{errors.New("admin turn: want `admin turn rotate-secret`")}
+		}
+		return runRotateTURNSecret(ctx, args[2:], io)
 	case "token":
 		if len(args) < 2 || args[1] != "create" {
 			return usageError{errors.New("admin token: want `admin token create --name N`")}
@@ -125,6 +131,25 @@ func runTokenCreate(ctx context.Context, args []string, io Stdio) error {
 		}
 		// The token is the last line, so scripts can take it with tail -n 1.
 		fmt.Fprintf(io.Stdout, "API token %q (%s); it is shown only now:\n%s\n", *name, expiry, token)
+		return nil
+	})
+}
+
+func runRotateTURNSecret(ctx context.Context, args []string, io Stdio) error {
+	fs := flag.NewFlagSet("admin turn rotate-secret", flag.ContinueOnError)
+	dataDir := fs.String("data", defaultDataDir, "data directory")
+	if err := parseOrHelp(fs, "conclave admin turn rotate-secret [--data DIR]", args, io); err != nil {
+		return err
+	}
+	return withStore(ctx, *dataDir, func(s *admin.Store) error {
+		if _, err := s.EnsureSecret(ctx, admin.SecretTURN); err != nil {
+			return err
+		}
+		if err := s.RotateSecret(ctx, admin.ActorCLI, admin.SecretTURN); err != nil {
+			return fmt.Errorf("rotate TURN secret: %w", err)
+		}
+		fmt.Fprintf(io.Stdout, "TURN secret rotated; a running server uses it within %s, and credentials "+
+			"minted with the old one keep working for %s\n", turnSecretReload, turnSecretGrace)
 		return nil
 	})
 }

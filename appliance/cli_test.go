@@ -166,6 +166,10 @@ func TestAdminCLIBesideRunningServer(t *testing.T) {
 	if bytes.Contains(db, []byte(token)) || bytes.Contains(wal, []byte(token)) {
 		t.Fatal("the API token is stored in clear")
 	}
+	code, out, stderr = runMain(t, "", "admin", "turn", "rotate-secret", "--data", dir)
+	if code != 0 || !strings.Contains(out, "TURN secret rotated") {
+		t.Fatalf("turn rotate-secret: exit %d out %q err %q", code, out, stderr)
+	}
 	code, _, stderr = runMain(t, "", "admin", "create-user", "--data", dir)
 	if code != 2 || !strings.Contains(stderr, "--password-file") || !strings.Contains(stderr, "--username") {
 		t.Fatalf("missing flags: exit %d err %q, want 2 naming both", code, stderr)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"conclave/admin"
 	"conclave/sfu"
 	"conclave/turn"
 )
@@ -56,11 +55,10 @@ func (a *Appliance) startMedia(ctx context.Context) error {
 // startTURN binds --turn (UDP and TCP) and starts the TURN server; TURN over
 // TLS reaches it through the TLS-port demux.
 func (a *Appliance) startTURN(ctx context.Context, hostIPs []netip.Addr, mediaPort int) error {
-	secret, err := a.store.EnsureSecret(ctx, admin.SecretTURN)
-	if err != nil {
+	a.turnSecrets = &turnSecrets{store: a.store, now: time.Now}
+	if _, err := a.turnSecrets.load(ctx); err != nil {
 		return fmt.Errorf("turn secret: %w", err)
 	}
-	a.turnSecret = secret
 	udp, err := listenUDP("turn", a.cfg.TURNAddr)
 	if err != nil {
 		return err
@@ -90,7 +88,7 @@ func (a *Appliance) startTURN(ctx context.Context, hostIPs []netip.Addr, mediaPo
 		Registerer:    a.registry,
 		UDPConn:       udp,
 		TCPListener:   tcp,
-		Secrets:       func() [][]byte { return [][]byte{secret} },
+		Secrets:       a.turnSecrets.secrets,
 		RelayIP:       preferIPv4(hostIPs),
 		AllowedPeers:  peers,
 	})
@@ -128,7 +126,7 @@ func (a *Appliance) TURNAddr() net.Addr { return a.turnAddr }
 // allocations for turnCredentialTTL: what a participant gets with its
 // welcome, for tools and tests that speak TURN without joining a room.
 func (a *Appliance) TURNCredentials(user string) (username, password string) {
-	return turn.Credentials(a.turnSecret, user, turnCredentialTTL, time.Now())
+	return turn.Credentials(a.turnSecrets.current(), user, turnCredentialTTL, time.Now())
 }
 
 // mediaHostIPs are the addresses the SFU offers as host candidates and the
