@@ -56,26 +56,42 @@ func runAdmin(ctx context.Context, args []string, io Stdio) error {
 	return usageError{fmt.Errorf("admin: unknown command %q (see conclave admin --help)", args[0])}
 }
 
+// userFlags are the flags shared by the commands that set a password.
+type userFlags struct {
+	dataDir, username, pwFile string
+	role                      string
+}
+
+// parseUserFlags parses a user command's flags (withRole adds --role) and
+// reads the password.
+func parseUserFlags(name string, withRole bool, args []string, io Stdio) (userFlags, string, error) {
+	var f userFlags
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory")
+	fs.StringVar(&f.username, "username", "", "user name")
+	fs.StringVar(&f.pwFile, "password-file", "", "file holding the password, or - for standard input")
+	if withRole {
+		fs.StringVar(&f.role, "role", "member", "role: admin, moderator or member")
+	}
+	if err := parseOrHelp(fs, "conclave "+name+" [flags]", args, io); err != nil {
+		return f, "", err
+	}
+	if err := requireFlags(map[string]string{"username": f.username, "password-file": f.pwFile}); err != nil {
+		return f, "", err
+	}
+	password, err := readPassword(f.pwFile, io.Stdin)
+	return f, password, err
+}
+
 func runCreateUser(ctx context.Context, args []string, io Stdio) error {
-	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
-	dataDir := fs.String("data", defaultDataDir, "data directory")
-	username := fs.String("username", "", "user name")
-	role := fs.String("role", "member", "role: admin, moderator or member")
-	pwFile := fs.String("password-file", "", "file holding the password, or - for standard input")
-	if err := parseOrHelp(fs, "conclave admin create-user [flags]", args, io); err != nil {
-		return err
-	}
-	if err := requireFlags(map[string]string{"username": *username, "password-file": *pwFile}); err != nil {
-		return err
-	}
-	password, err := readPassword(*pwFile, io.Stdin)
+	f, password, err := parseUserFlags("admin create-user", true, args, io)
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, *dataDir, func(s *admin.Store) error {
-		u, err := s.CreateUser(ctx, admin.NewUser{Username: *username, Password: password, Role: *role, Actor: "cli"})
+	return withStore(ctx, f.dataDir, func(s *admin.Store) error {
+		u, err := s.CreateUser(ctx, admin.NewUser{Username: f.username, Password: password, Role: f.role, Actor: admin.ActorCLI})
 		if err != nil {
-			return fmt.Errorf("create user %q: %w", *username, err)
+			return fmt.Errorf("create user %q: %w", f.username, err)
 		}
 		fmt.Fprintf(io.Stdout, "created %s %q\n", u.Role, u.Username)
 		return nil
@@ -83,25 +99,15 @@ func runCreateUser(ctx context.Context, args []string, io Stdio) error {
 }
 
 func runResetPassword(ctx context.Context, args []string, io Stdio) error {
-	fs := flag.NewFlagSet("admin reset-password", flag.ContinueOnError)
-	dataDir := fs.String("data", defaultDataDir, "data directory")
-	username := fs.String("username", "", "user name")
-	pwFile := fs.String("password-file", "", "file holding the new password, or - for standard input")
-	if err := parseOrHelp(fs, "conclave admin reset-password [flags]", args, io); err != nil {
-		return err
-	}
-	if err := requireFlags(map[string]string{"username": *username, "password-file": *pwFile}); err != nil {
-		return err
-	}
-	password, err := readPassword(*pwFile, io.Stdin)
+	f, password, err := parseUserFlags("admin reset-password", false, args, io)
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, *dataDir, func(s *admin.Store) error {
-		if err := s.SetPassword(ctx, "cli", *username, password); err != nil {
-			return fmt.Errorf("reset password of %q: %w", *username, err)
+	return withStore(ctx, f.dataDir, func(s *admin.Store) error {
+		if err := s.SetPassword(ctx, admin.ActorCLI, f.username, password); err != nil {
+			return fmt.Errorf("reset password of %q: %w", f.username, err)
 		}
-		fmt.Fprintf(io.Stdout, "password of %q changed; their sessions are signed out\n", *username)
+		fmt.Fprintf(io.Stdout, "password of %q changed; their sessions are signed out\n", f.username)
 		return nil
 	})
 }
@@ -121,7 +127,7 @@ func runTokenCreate(ctx context.Context, args []string, io Stdio) error {
 		return usageError{errors.New("--ttl: must not be negative")}
 	}
 	return withStore(ctx, *dataDir, func(s *admin.Store) error {
-		token, err := s.CreateAPIToken(ctx, "cli", *name, *ttl)
+		token, err := s.CreateAPIToken(ctx, admin.ActorCLI, *name, *ttl)
 		if err != nil {
 			return fmt.Errorf("create token %q: %w", *name, err)
 		}
