@@ -54,7 +54,8 @@ func find(stats []inbound, id, source string) (inbound, bool) {
 // returns the last sample.
 func waitRising(t *testing.T, pp peerPage, want map[string][]string, counter func(inbound) float64) []inbound {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	start := time.Now()
+	deadline := start.Add(30 * time.Second)
 	prev := pp.stats()
 	for {
 		time.Sleep(time.Second)
@@ -70,8 +71,10 @@ func waitRising(t *testing.T, pp peerPage, want map[string][]string, counter fun
 			}
 		}
 		if missing == "" {
+			t.Logf("%s: all rising after %v", pp.name, time.Since(start).Round(100*time.Millisecond))
 			return cur
 		}
+
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not rising after 30 s:%s", pp.name, missing)
 		}

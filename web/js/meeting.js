@@ -27,6 +27,8 @@ import { renderStage } from './ui/stage.js';
 
 /** How long to wait for the server's first offer before publishing anyway. */
 const FIRST_OFFER_WAIT_MS = 1500;
+/** Least time between two replacements of a failed peer connection. */
+const REPLACE_MIN_MS = 10_000;
 
 export class Meeting {
   /** @type {MeetingState} */ state = 'joining';
@@ -43,6 +45,8 @@ export class Meeting {
   /** @type {{ audio?: string, video?: string, screen?: string }} published track IDs on the current peer */
   #published = {};
   /** @type {MediaStreamTrack | null} */ #screen = null;
+  /** When a failed peer connection was last replaced, on the performance clock. */
+  #lastReplace = -Infinity;
 
   /**
    * @param {object} opts
@@ -154,7 +158,14 @@ export class Meeting {
     this.#peer = peer;
     this.#published = {};
     peer.addEventListener('remotetracks', () => this.#render());
-    peer.addEventListener('failed', () => this.#signal.reconnect());
+    peer.addEventListener('failed', () => {
+      // A new connection that fails as well gets ICE restarts, not a loop
+      // of resumes.
+      const now = performance.now();
+      if (now - this.#lastReplace < REPLACE_MIN_MS) return;
+      this.#lastReplace = now;
+      this.#signal.reconnect();
+    });
     peer.addEventListener('connectionstatechange', (ev) => {
       const state = /** @type {CustomEvent} */ (ev).detail.state;
       if (this.state !== 'joined') return;

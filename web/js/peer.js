@@ -9,8 +9,9 @@
  * Events (CustomEvent):
  * - `remotetracks`: the set of received tracks changed; call remoteTracks();
  * - `connectionstatechange`: `detail.state` is the RTCPeerConnectionState;
- * - `failed`: ICE did not recover after restarts; the caller should resume
- *   the whole session (a new peer connection).
+ * - `failed`: the connection did not come up or recover (no candidate
+ *   gathered, or ICE restarts did not help); the caller should resume the
+ *   whole session, which brings a new peer connection.
  */
 
 /** @typedef {import('./signal.js').MidTrack} MidTrack */
@@ -42,6 +43,11 @@ const DISCONNECTED_RESTART_MS = 4000;
  * before we restart ICE. On loopback it connects in well under a second.
  */
 const FIRST_CONNECT_MS = 5000;
+/**
+ * How long after the first negotiation a connection may have gathered no
+ * local candidate at all. Host candidates take milliseconds.
+ */
+const NO_CANDIDATE_MS = 1500;
 /** How long after a restart ICE must be back before we give up. */
 const RESTART_GIVE_UP_MS = 8000;
 
@@ -66,6 +72,8 @@ export class Peer extends EventTarget {
   #giveUpTimer;
   #closed = false;
   #connectWatch = false;
+  /** Local ICE candidates gathered so far. */
+  #gathered = 0;
 
   /**
    * @param {object} opts
@@ -80,6 +88,7 @@ export class Peer extends EventTarget {
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.pc.addEventListener('negotiationneeded', () => this.#enqueue(() => this.#offer()));
     this.pc.addEventListener('icecandidate', (ev) => {
+      if (ev.candidate) this.#gathered++;
       this.#send({ type: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
     });
     this.pc.addEventListener('track', () => this.#changed());
@@ -163,6 +172,7 @@ export class Peer extends EventTarget {
         this.#log('peer: offer collision, rolling ours back');
         await this.pc.setLocalDescription({ type: 'rollback' });
       }
+      this.#log('peer: server offer in', this.pc.signalingState, Object.keys(msg.tracks ?? {}).join(','));
       await this.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
       await this.pc.setLocalDescription();
       this.#send({ type: 'answer', sdp: this.pc.localDescription?.sdp ?? '' });
@@ -179,6 +189,7 @@ export class Peer extends EventTarget {
         this.#log('peer: answer in state', this.pc.signalingState, 'ignored');
         return;
       }
+      this.#log('peer: answer');
       await this.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
       this.#watchFirstConnect();
     });
@@ -227,6 +238,7 @@ export class Peer extends EventTarget {
     if (this.pc.signalingState !== 'stable') return; // negotiationneeded fires again once stable
     this.#limitExtensions();
     await this.pc.setLocalDescription();
+    this.#log('peer: our offer');
     this.#send({ type: 'offer', sdp: this.pc.localDescription?.sdp ?? '' });
   }
 
@@ -278,9 +290,17 @@ export class Peer extends EventTarget {
   #watchFirstConnect() {
     if (this.#connectWatch) return;
     this.#connectWatch = true;
+    const up = () => this.#closed || this.pc.connectionState === 'connected';
+    // A connection that gathered no candidate at all will not recover by an
+    // ICE restart (tried: it stays stuck); only a new one helps.
     setTimeout(() => {
-      const s = this.pc.connectionState;
-      if (!this.#closed && s !== 'connected' && s !== 'closed') this.#restart();
+      if (!up() && this.#gathered === 0) {
+        this.#log('peer: no ICE candidate gathered; the connection must be replaced');
+        this.dispatchEvent(new CustomEvent('failed'));
+      }
+    }, NO_CANDIDATE_MS);
+    setTimeout(() => {
+      if (!up()) this.#restart();
     }, FIRST_CONNECT_MS);
   }
 

@@ -14,6 +14,7 @@ const SERVER_ERRORS = {
   'bad-room': 'This is not a valid meeting link.',
   'bad-name': 'That name cannot be used. Use 1 to 64 characters.',
   'room-full': 'This meeting is full. Try again later.',
+  'not-authorized': 'You are not allowed into this meeting. Ask its organiser for a new link.',
   'too-many-tracks': 'You cannot share anything more in this meeting.',
   'rate-limited': 'Too many attempts. Wait a moment and try again.',
   'bad-sdp': 'Your browser and the server could not agree on how to send video.',
