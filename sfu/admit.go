@@ -83,7 +83,7 @@ func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket) (*Part
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		_ = p.pc.Close()
+		_ = p.pc.GracefulClose()
 		return nil, joinResult{}, ErrClosed
 	}
 	r := s.rooms[j.Room]
@@ -93,7 +93,7 @@ func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket) (*Part
 	p.room = r
 	res, err := r.join(p, old)
 	if err != nil {
-		_ = p.pc.Close()
+		_ = p.pc.GracefulClose()
 		return nil, joinResult{}, err
 	}
 	if s.rooms[j.Room] == nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -14,15 +16,21 @@ type rtpReader interface {
 	Read(b []byte) (int, interceptor.Attributes, error)
 }
 
+// deadliner is what the owner of a read loop uses to stop it: a read
+// deadline in the past makes the blocked read return.
+type deadliner interface {
+	SetReadDeadline(t time.Time) error
+}
+
 // maxReadErrors ends a track whose reads keep failing without any packet in
 // between: a stream pion no longer serves, not a burst of bad packets (each
 // bad packet is one failed read, and a good one resets the count).
 const maxReadErrors = 1 << 16
 
 // readLoop is the track's reader goroutine: it reads every packet the
-// publisher sends and forwards it until the track ends. It closes u.done on
-// return.
-func (u *UpTrack) readLoop(r rtpReader) {
+// publisher sends and forwards it until the track ends, or until halted is
+// set and its read fails. It closes u.done on return.
+func (u *UpTrack) readLoop(r rtpReader, halted *atomic.Bool) {
 	defer close(u.done)
 	buf := make([]byte, maxPacketSize)
 	var h rtp.Header
@@ -30,7 +38,7 @@ func (u *UpTrack) readLoop(r rtpReader) {
 	for {
 		n, _, err := r.Read(buf)
 		if err != nil {
-			if endOfTrack(err) {
+			if endOfTrack(err) || halted.Load() {
 				return
 			}
 			// A packet pion's interceptors could not parse (S2 of the

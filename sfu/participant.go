@@ -32,6 +32,11 @@ type Participant struct {
 
 	sock atomic.Pointer[socket]
 
+	// halted tells the track goroutines that a failed read means stop:
+	// pion does not always close every stream of a closed connection, so
+	// cleanup also sets a read deadline on each of readers.
+	halted  atomic.Bool
+	readers []deadliner // owned by run
 	// Owned by run.
 	neg        negotiation
 	announced  map[string]publishMsg // by track ID
@@ -186,8 +191,14 @@ func (p *Participant) cleanup() {
 	for _, sub := range p.subs {
 		sub.down.detach()
 	}
-	if err := p.pc.Close(); err != nil {
+	// GracefulClose also waits for pion's own goroutines of this
+	// connection (e.g. the probe of an undeclared SSRC).
+	if err := p.pc.GracefulClose(); err != nil {
 		p.logger.Debug("close peer connection", slog.Any("err", err))
+	}
+	p.halted.Store(true)
+	for _, r := range p.readers {
+		_ = r.SetReadDeadline(time.Unix(1, 0)) // fails for readers already gone
 	}
 	p.wg.Wait()
 	p.sfu.metrics.upTracks.Sub(float64(len(p.published)))

@@ -356,7 +356,7 @@ func (p *testPeer) close() {
 	_ = p.conn.CloseNow()
 	p.cancel()
 	if p.pc != nil {
-		_ = p.pc.Close() // ends the RTCP readers of the sources
+		_ = p.pc.GracefulClose() // ends the RTCP readers of the sources
 	}
 	for _, s := range sources {
 		s.wg.Wait()

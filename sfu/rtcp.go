@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -20,14 +21,15 @@ const maxNACKsPerPacket = 64
 // rtcpLoop is the down-track's RTCP goroutine. It must drain the sender's
 // RTCP, or pion's report interceptors stall. It answers NACKs from the
 // up-track's cache and turns PLI and FIR into a (throttled) keyframe
-// request to the publisher. It returns when the sender stops.
-func (t *DownTrack) rtcpLoop(r rtcpReader) {
+// request to the publisher. It returns when the sender stops, or when
+// halted is set and its read fails.
+func (t *DownTrack) rtcpLoop(r rtcpReader, halted *atomic.Bool) {
 	buf := make([]byte, maxPacketSize)
 	rt := newRetransmitter()
 	for {
 		n, _, err := r.Read(buf)
 		if err != nil {
-			if endOfTrack(err) {
+			if endOfTrack(err) || halted.Load() {
 				return
 			}
 			continue // unparseable RTCP from the subscriber; keep draining

@@ -3,6 +3,8 @@ package sfu
 import (
 	"fmt"
 	"log/slog"
+	"sync/atomic"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -64,14 +66,16 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 	p.published[id] = u
 	p.sfu.metrics.upTracks.Inc()
 	p.wg.Add(2)
+	rtcpIn := receiverRTCP{receiver, remote.RID()}
+	p.readers = append(p.readers, remote, rtcpIn)
 	go func() {
 		defer p.wg.Done()
-		u.readLoop(remote)
+		u.readLoop(remote, &p.halted)
 		p.post(trackEndedEvent{up: u})
 	}()
 	go func() {
 		defer p.wg.Done()
-		drainRTCP(receiverRTCP{receiver, remote.RID()})
+		drainRTCP(rtcpIn, &p.halted)
 	}()
 	p.logger.Info("track published", "track", id, "kind", u.info.Kind, "codec", u.codec.MimeType)
 	p.room.publish(p, u)
@@ -127,10 +131,11 @@ func (p *Participant) subscribe(u *UpTrack) {
 	}
 	p.subs[u] = &subscription{down: d, transceiver: tr}
 	sender := tr.Sender()
+	p.readers = append(p.readers, sender)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		d.rtcpLoop(sender)
+		d.rtcpLoop(sender, &p.halted)
 	}()
 	p.neg.needed = true
 }
@@ -153,14 +158,14 @@ func (p *Participant) unsubscribe(u *UpTrack) {
 // until the receiver stops. Reading is what lets pion's report interceptor
 // see them, so that our receiver reports carry the timestamps the
 // publisher needs to measure the round trip; we use nothing else in them.
-func drainRTCP(r rtcpReader) {
+func drainRTCP(r rtcpReader, halted *atomic.Bool) {
 	buf := make([]byte, maxPacketSize)
 	for failures := 0; failures < maxReadErrors; {
 		_, _, err := r.Read(buf)
 		switch {
 		case err == nil:
 			failures = 0
-		case endOfTrack(err):
+		case endOfTrack(err) || halted.Load():
 			return
 		default:
 			failures++
@@ -180,4 +185,11 @@ func (rr receiverRTCP) Read(b []byte) (int, interceptor.Attributes, error) {
 		return rr.r.Read(b)
 	}
 	return rr.r.ReadSimulcast(b, rr.rid)
+}
+
+func (rr receiverRTCP) SetReadDeadline(t time.Time) error {
+	if rr.rid == "" {
+		return rr.r.SetReadDeadline(t)
+	}
+	return rr.r.SetReadDeadlineSimulcast(t, rr.rid)
 }
