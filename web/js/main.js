@@ -23,6 +23,7 @@ import { mediaErrorText, serverErrorText, TEXT } from './ui/text.js';
  * @property {string} secret the room secret; end-to-end encryption (#4) uses it
  * @property {string} name the name from ?name=, '' when absent
  * @property {boolean} autojoin
+ * @property {import('./peer.js').ICEMode} ice '' normally; 'relay' or 'turns' force TURN (?ice=, a diagnostic)
  */
 
 /** @returns {Link} */
@@ -33,7 +34,16 @@ function readLink() {
     secret: secretFromFragment(location.hash),
     name: (params.get('name') ?? '').trim().slice(0, DISPLAY_NAME_MAX),
     autojoin: params.get('autojoin') === '1',
+    ice: iceMode(params.get('ice')),
   };
+}
+
+/**
+ * @param {string | null} v the ?ice= parameter
+ * @returns {import('./peer.js').ICEMode}
+ */
+function iceMode(v) {
+  return v === 'relay' || v === 'turns' ? v : '';
 }
 
 /** The page's pieces, created once. */
@@ -74,7 +84,7 @@ const hook = Object.freeze({
 async function startMeeting(link, local, name, ui) {
   const joinClicked = performance.now();
   byId('meeting-room', HTMLElement).textContent = link.room;
-  const meeting = new Meeting({ room: link.room, name, local, ui });
+  const meeting = new Meeting({ room: link.room, name, local, ui, ice: link.ice });
   meeting.timings.joinClicked = joinClicked;
   app.meeting = meeting;
   app.phase = 'meeting';

@@ -34,6 +34,8 @@ export class Meeting {
   /** @type {MeetingState} */ state = 'joining';
   /** Milestones in ms on the performance clock, for tests and diagnostics. */
   timings = { joinClicked: 0, welcome: 0, firstRemoteFrame: 0 };
+  /** @type {import('./peer.js').ICEMode} */
+  #ice = '';
   #name;
   #local;
   #ui;
@@ -54,8 +56,10 @@ export class Meeting {
    * @param {string} opts.name
    * @param {import('./media.js').LocalDevices} opts.local
    * @param {MeetingUI} opts.ui
+   * @param {import('./peer.js').ICEMode} [opts.ice] forces TURN when set (?ice=)
    */
-  constructor({ room, name, local, ui }) {
+  constructor({ room, name, local, ui, ice = '' }) {
+    this.#ice = ice;
     this.#name = name;
     this.#local = local;
     this.#ui = ui;
@@ -154,7 +158,7 @@ export class Meeting {
     // A welcome, first or after a resume, starts a new peer connection: the
     // server dropped the old session, and we publish everything again.
     this.#peer?.close();
-    const peer = new Peer({ iceServers: w.iceServers ?? [], send: (m) => this.#signal.send(m), log: console.debug });
+    const peer = new Peer({ iceServers: w.iceServers ?? [], ice: this.#ice, send: (m) => this.#signal.send(m), log: console.debug });
     this.#peer = peer;
     this.#published = {};
     peer.addEventListener('remotetracks', () => this.#render());

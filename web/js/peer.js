@@ -78,14 +78,20 @@ export class Peer extends EventTarget {
   /**
    * @param {object} opts
    * @param {RTCIceServer[]} opts.iceServers from the welcome
+   * @param {ICEMode} [opts.ice] '' for every path; 'relay' for TURN only; 'turns' for TURN over TLS only
    * @param {(msg: Message) => void} opts.send sends a signaling message
    * @param {(...args: unknown[]) => void} [opts.log] for diagnostics
    */
-  constructor({ iceServers, send, log = () => {} }) {
+  constructor({ iceServers, ice = '', send, log = () => {} }) {
     super();
     this.#send = send;
     this.#log = log;
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc = new RTCPeerConnection({
+      iceServers: ice === 'turns' ? onlyTURNS(iceServers) : iceServers,
+      iceTransportPolicy: ice === '' ? 'all' : 'relay',
+      bundlePolicy: 'max-bundle',
+      rtcpMuxPolicy: 'require',
+    });
     this.pc.addEventListener('negotiationneeded', () => this.#enqueue(() => this.#offer()));
     this.pc.addEventListener('icecandidate', (ev) => {
       if (ev.candidate) this.#gathered++;
@@ -367,4 +373,22 @@ export async function inboundStats(peer) {
     });
   }
   return out;
+}
+
+/**
+ * How a connection may reach the server: '' any way; 'relay' through TURN
+ * only; 'turns' through TURN over TLS only, as from a network that lets
+ * nothing but HTTPS through. The last two are diagnostics (?ice=).
+ * @typedef {'' | 'relay' | 'turns'} ICEMode
+ */
+
+/**
+ * Keeps only the turns: URLs of the servers.
+ * @param {RTCIceServer[]} servers
+ * @returns {RTCIceServer[]}
+ */
+function onlyTURNS(servers) {
+  return servers
+    .map((s) => ({ ...s, urls: [s.urls].flat().filter((u) => u.startsWith('turns:')) }))
+    .filter((s) => s.urls.length > 0);
 }
