@@ -7,6 +7,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"golang.org/x/time/rate"
 )
 
 // rtcpReader is the RTCP side of a subscriber's sender (*webrtc.RTPSender).
@@ -15,8 +16,15 @@ type rtcpReader interface {
 }
 
 // maxNACKsPerPacket bounds the retransmissions one RTCP packet can trigger,
-// so a forged NACK cannot turn one small packet into a burst.
-const maxNACKsPerPacket = 64
+// so a forged NACK cannot turn one small packet into a burst; resends per
+// second and per down-track are bounded too, so a flood of NACKs costs a
+// subscriber its own repairs, not the SFU's time. Real losses need far
+// less: 10 % of 250 packets/s is 25 resends/s.
+const (
+	maxNACKsPerPacket = 64
+	resendsPerSecond  = 300
+	resendBurst       = 100
+)
 
 // rtcpLoop is the down-track's RTCP goroutine. It must drain the sender's
 // RTCP, or pion's report interceptors stall. It answers NACKs from the
@@ -51,7 +59,9 @@ func (t *DownTrack) handleRTCP(p rtcp.Packet, rt *retransmitter) {
 		for _, pair := range p.Nacks {
 			pair.Range(func(seq uint16) bool {
 				t.metrics.nacksReceived.Inc()
-				t.retransmit(rt, seq)
+				if rt.limit.Allow() {
+					t.retransmit(rt, seq)
+				}
 				budget--
 				return budget > 0
 			})
@@ -66,6 +76,7 @@ func (t *DownTrack) handleRTCP(p rtcp.Packet, rt *retransmitter) {
 
 // retransmitter holds the RTCP goroutine's scratch space for resends.
 type retransmitter struct {
+	limit  *rate.Limiter
 	pkt    []byte
 	rtx    []byte
 	src    rtp.Header
@@ -74,7 +85,8 @@ type retransmitter struct {
 }
 
 func newRetransmitter() *retransmitter {
-	return &retransmitter{pkt: make([]byte, maxPacketSize), rtx: make([]byte, maxPacketSize+2),
+	return &retransmitter{limit: rate.NewLimiter(resendsPerSecond, resendBurst),
+		pkt: make([]byte, maxPacketSize), rtx: make([]byte, maxPacketSize+2),
 		out: rtp.Header{Extensions: make([]rtp.Extension, 0, maxForwardedExtensions+2)}}
 }
 
