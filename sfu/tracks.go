@@ -46,8 +46,8 @@ func (p *Participant) onMute(m muteMsg) {
 // onTrack turns a track the client started sending into an UpTrack,
 // starts its reader and publishes it to the room.
 func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
-	id := remote.ID()
-	if id == "" {
+	id := remote.ID() // the msid track ID, chosen by the client
+	if validTrackID(id) != nil {
 		id = fmt.Sprintf("ssrc-%d", remote.SSRC())
 	}
 	if _, ok := p.published[id]; ok {
@@ -65,9 +65,16 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 		metrics: p.sfu.metrics})
 	p.published[id] = u
 	p.sfu.metrics.upTracks.Inc()
-	p.wg.Add(2)
-	rtcpIn := receiverRTCP{receiver, remote.RID()}
+	p.startReaders(u, remote, receiverRTCP{receiver, remote.RID()})
+	p.logger.Info("track published", "track", id, "kind", u.info.Kind, "codec", u.codec.MimeType)
+	p.room.publish(p, u)
+}
+
+// startReaders starts the two goroutines of an up-track: its RTP reader
+// and the drain of its RTCP.
+func (p *Participant) startReaders(u *UpTrack, remote *webrtc.TrackRemote, rtcpIn receiverRTCP) {
 	p.readers = append(p.readers, remote, rtcpIn)
+	p.wg.Add(2)
 	go func() {
 		defer p.wg.Done()
 		u.readLoop(remote, &p.halted)
@@ -77,8 +84,6 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 		defer p.wg.Done()
 		drainRTCP(rtcpIn, &p.halted)
 	}()
-	p.logger.Info("track published", "track", id, "kind", u.info.Kind, "codec", u.codec.MimeType)
-	p.room.publish(p, u)
 }
 
 // trackInfo is what the client announced for a track, or the default
@@ -180,6 +185,7 @@ type receiverRTCP struct {
 	rid string
 }
 
+// Read implements rtcpReader.
 func (rr receiverRTCP) Read(b []byte) (int, interceptor.Attributes, error) {
 	if rr.rid == "" {
 		return rr.r.Read(b)
@@ -187,6 +193,7 @@ func (rr receiverRTCP) Read(b []byte) (int, interceptor.Attributes, error) {
 	return rr.r.ReadSimulcast(b, rr.rid)
 }
 
+// SetReadDeadline implements deadliner.
 func (rr receiverRTCP) SetReadDeadline(t time.Time) error {
 	if rr.rid == "" {
 		return rr.r.SetReadDeadline(t)
