@@ -36,7 +36,7 @@ func (a *Appliance) startMedia(ctx context.Context) error {
 		nat = []string{a.cfg.PublicIP}
 	}
 	a.sfu, err = sfu.New(sfu.Config{
-		Logger:        a.logger.With("component", "sfu"),
+		Logger:        a.logger, // sfu adds component=sfu itself
 		LoggerFactory: pionLoggerFactory{logger: a.logger},
 		Registerer:    a.registry,
 		UDPConn:       mediaConn,
@@ -83,7 +83,7 @@ func (a *Appliance) startTURN(ctx context.Context, hostIPs []netip.Addr, mediaPo
 		peers = append(peers, netip.AddrPortFrom(ip.Unmap(), uint16(mediaPort)))
 	}
 	a.turn, err = turn.New(turn.Config{
-		Logger:        a.logger.With("component", "turn"),
+		Logger:        a.logger, // turn adds component=turn itself
 		LoggerFactory: pionLoggerFactory{logger: a.logger},
 		Registerer:    a.registry,
 		UDPConn:       udp,
