@@ -107,7 +107,7 @@ func TestBrowserLanding(t *testing.T) {
 			t.Errorf("title: got %q, want Conclave", got)
 		}
 		text := testenv.Eval[string](p, "document.body.innerText")
-		for _, s := range []string{"Conclave", "Private video meetings. End-to-end encrypted.", "Start a meeting",
+		for _, s := range []string{"Conclave", "Private video meetings on your own server.", "Start a meeting",
 			"Download this server's certificate", "Admin"} {
 			if !strings.Contains(text, s) {
 				t.Errorf("page text lacks %q", s)

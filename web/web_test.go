@@ -49,7 +49,7 @@ func TestIndex(t *testing.T) {
 	checkHeader(t, resp, "Content-Type", "text/html; charset=utf-8")
 	checkHeader(t, resp, "Cache-Control", "no-cache")
 	page := body(t, resp)
-	for _, s := range []string{"<title>Conclave</title>", "Private video meetings. End-to-end encrypted.",
+	for _, s := range []string{"<title>Conclave</title>", "Private video meetings on your own server.",
 		"Start a meeting", `href="/ca.crt"`, `href="/admin/"`, `aria-live=`} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page does not contain %q", s)
