@@ -137,25 +137,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	dm := newDemux(a.httpsLn, withTURNALPN(a.certs.TLSConfig()), a.logger.With("component", "demux"), a.registry)
 	dm.iceTCP = func(c net.Conn) { a.iceTCP.deliver(ctx, c) }
 	dm.turnTLS = a.turn.HandleTLSConn
-	var caCert http.Handler
-	if root := a.certs.RootPEM(); root != nil {
-		caCert = caCertHandler(root)
-	}
-	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), signal: a.sfu.Handler(),
-		health: a.healthHandler(),
-		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http")})
-
-	servers := []*server{
-		{name: "https", srv: a.newHTTPServer(router), ln: dm.http},
-		{name: "https-redirect", srv: a.newHTTPServer(httpsRedirect(portOf(a.httpsLn))), ln: dm.redirect},
-	}
-	if a.httpLn != nil {
-		h := a.certs.HTTPChallengeHandler(plainHTTPHandler(portOf(a.httpsLn), caCert))
-		servers = append(servers, &server{name: "http", srv: a.newHTTPServer(h), ln: a.httpLn})
-	}
-	if a.metricsLn != nil {
-		servers = append(servers, &server{name: "metrics", srv: a.newHTTPServer(metricsHandler(a.registry)), ln: a.metricsLn})
-	}
+	servers := a.httpServers(dm)
 
 	var wg sync.WaitGroup
 	demuxCtx, stopDemux := context.WithCancel(context.Background())
@@ -191,6 +173,32 @@ func (a *Appliance) Run(ctx context.Context) error {
 		return cause
 	}
 	return nil
+}
+
+// httpServers builds the HTTP servers: HTTPS and the redirect for clear
+// HTTP on the TLS port (both fed by the demux), the plain HTTP port and
+// metrics.
+func (a *Appliance) httpServers(dm *demux) []*server {
+	var caCert http.Handler
+	if root := a.certs.RootPEM(); root != nil {
+		caCert = caCertHandler(root)
+	}
+	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), signal: a.sfu.Handler(),
+		health: a.healthHandler(),
+		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http")})
+
+	servers := []*server{
+		{name: "https", srv: a.newHTTPServer(router), ln: dm.http},
+		{name: "https-redirect", srv: a.newHTTPServer(httpsRedirect(portOf(a.httpsLn))), ln: dm.redirect},
+	}
+	if a.httpLn != nil {
+		h := a.certs.HTTPChallengeHandler(plainHTTPHandler(portOf(a.httpsLn), caCert))
+		servers = append(servers, &server{name: "http", srv: a.newHTTPServer(h), ln: a.httpLn})
+	}
+	if a.metricsLn != nil {
+		servers = append(servers, &server{name: "metrics", srv: a.newHTTPServer(metricsHandler(a.registry)), ln: a.metricsLn})
+	}
+	return servers
 }
 
 // server is one http.Server and what it serves.
