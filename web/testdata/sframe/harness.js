@@ -230,38 +230,58 @@ async function framing(sf, fr, c) {
 }
 
 /**
- * Encrypts for the Go interop test; all byte strings are base64.
+ * One frame of the Go interop test; byte strings are base64.
+ * @typedef {object} InteropFrame
+ * @property {string} codec a framing.js Codec value, or "" for a bare SFrame ciphertext
+ * @property {string} metadata SFrame metadata (bare ciphertexts only)
+ * @property {string} data plaintext frame to encrypt, or the ciphertext to decrypt
+ */
+
+/**
+ * Encrypts frames for Go to decrypt, with a Sender whose counter starts
+ * at 0; resolves to the base64 outputs in order.
  * @param {string} base
  * @param {number} suite
  * @param {number} kid
  * @param {string} baseKey
- * @param {number} ctr
- * @param {string} metadata
- * @param {string} plaintext
+ * @param {InteropFrame[]} frames
  */
-export async function encryptB64(base, suite, kid, baseKey, ctr, metadata, plaintext) {
+export async function encryptBatch(base, suite, kid, baseKey, frames) {
   const sf = await import(`${base}sframe.js`);
-  const ks = await sf.importBaseKey(suite, kid, unb64(baseKey));
-  return b64(await sf.encrypt(ks, ctr, unb64(metadata), unb64(plaintext)));
+  const fr = await import(`${base}framing.js`);
+  const s = new sf.Sender(suite);
+  await s.setKey(kid, unb64(baseKey));
+  const out = [];
+  for (const f of frames) {
+    const data = unb64(f.data);
+    out.push(b64(f.codec ? await fr.encryptFrame(s, f.codec, data) : await s.encrypt(data, unb64(f.metadata))));
+  }
+  return JSON.stringify(out);
 }
 
 /**
- * Decrypts for the Go interop test: resolves to base64 plaintext, or to
- * "error:CODE".
+ * Decrypts frames Go encrypted; resolves to the base64 plaintexts in
+ * order, or "error:CODE" for a frame refused.
  * @param {string} base
  * @param {number} suite
  * @param {number} kid
  * @param {string} baseKey
- * @param {string} metadata
- * @param {string} frame
+ * @param {InteropFrame[]} frames
  */
-export async function decryptB64(base, suite, kid, baseKey, metadata, frame) {
+export async function decryptBatch(base, suite, kid, baseKey, frames) {
   const sf = await import(`${base}sframe.js`);
+  const fr = await import(`${base}framing.js`);
   const r = new sf.Receiver(suite);
   await r.addKey(kid, unb64(baseKey));
-  try {
-    return b64((await r.decrypt(unb64(frame), unb64(metadata))).plaintext);
-  } catch (e) {
-    return `error:${e.code || e}`;
+  const out = [];
+  for (const f of frames) {
+    const data = unb64(f.data);
+    try {
+      out.push(b64(f.codec ? (await fr.decryptFrame(r, f.codec, data)).frame
+        : (await r.decrypt(data, unb64(f.metadata))).plaintext));
+    } catch (e) {
+      out.push(`error:${e.code || e}`);
+    }
   }
+  return JSON.stringify(out);
 }
