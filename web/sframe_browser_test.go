@@ -166,13 +166,14 @@ func TestBrowserSFrameVectors(t *testing.T) {
 
 // TestBrowserSFrameRoundTrip encrypts and decrypts through Sender,
 // Receiver and the codec framing, and checks that every altered byte,
-// a wrong key and an unknown KID are each refused with their own error.
+// a wrong key, an unknown KID and a replayed or too old counter are each
+// refused with their own error.
 func TestBrowserSFrameRoundTrip(t *testing.T) {
 	f := newSFrameFixture(t)
 	start := time.Now()
 	r := f.run(t, "runRoundTrip")
 	t.Logf("ran %v in %v", r.Ran, time.Since(start))
-	for _, group := range []string{"roundtrip", "tamper", "framing"} {
+	for _, group := range []string{"roundtrip", "tamper", "replay", "framing"} {
 		if r.Ran[group] == 0 {
 			t.Errorf("%s: no check ran", group)
 		}

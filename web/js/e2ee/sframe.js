@@ -10,6 +10,8 @@
  * public functions also take safe non-negative integers (number).
  */
 
+import { ReplayWindow } from './replay.js';
+
 /** Cipher suite identifiers (RFC 9605 section 8.1). */
 export const CipherSuite = Object.freeze({
   AES_128_CTR_HMAC_SHA256_80: 1,
@@ -49,6 +51,8 @@ export const ErrorCode = Object.freeze({
   UNKNOWN_KID: 'unknown-kid',
   /** The tag did not verify: wrong key, or the frame was altered. */
   AUTH: 'auth',
+  /** The counter was already accepted, or is too old to check (see replay.js). */
+  REPLAY: 'replay',
   /** The sender's counter is exhausted: set a new key. */
   COUNTER_EXHAUSTED: 'counter-exhausted',
   /** No key set on the sender. */
@@ -471,23 +475,27 @@ export class Sender {
 }
 
 /**
- * Decrypts frames with keys looked up by the KID in their header.
+ * Decrypts frames with keys looked up by the KID in their header. Each
+ * key has a replay window (replay.js): a counter is accepted once, and
+ * only authenticated frames move the window.
  */
 export class Receiver {
   /** @param {number} [suite] defaults to AES_128_GCM_SHA256_128 */
   constructor(suite = CipherSuite.AES_128_GCM_SHA256_128) {
     this.suite = suiteParams(suite).id;
-    /** @type {Map<bigint, KeyState>} */
+    /** @type {Map<bigint, {ks: KeyState, win: ReplayWindow}>} */
     this.keys = new Map();
   }
 
   /**
+   * Installs (or replaces) the base key of kid; a replaced key gets a new
+   * replay window, since the new key's counter starts again at 0.
    * @param {bigint | number} kid
    * @param {Uint8Array | ArrayBuffer} baseKey
    */
   async addKey(kid, baseKey) {
     const ks = await importBaseKey(this.suite, kid, baseKey);
-    this.keys.set(ks.kid, ks);
+    this.keys.set(ks.kid, { ks, win: new ReplayWindow() });
   }
 
   /**
@@ -508,18 +516,24 @@ export class Receiver {
 
   /**
    * Decrypts one SFrame ciphertext. Throws SFrameError with code HEADER,
-   * UNKNOWN_KID or AUTH; the caller drops such frames.
+   * UNKNOWN_KID, REPLAY or AUTH; the caller drops such frames.
    * @param {Uint8Array | ArrayBuffer} frame
    * @param {Uint8Array | ArrayBuffer} [metadata]
    * @returns {Promise<{kid: bigint, ctr: bigint, plaintext: Uint8Array}>}
    */
   async decrypt(frame, metadata = new Uint8Array(0)) {
     const header = parseHeader(frame);
-    const ks = this.keys.get(header.kid);
-    if (!ks) {
+    const entry = this.keys.get(header.kid);
+    if (!entry) {
       throw new SFrameError(ErrorCode.UNKNOWN_KID, `no key for kid ${header.kid}`);
     }
-    const plaintext = await decrypt(ks, header, frame, metadata);
+    if (!entry.win.check(header.ctr)) {
+      throw new SFrameError(ErrorCode.REPLAY, `kid ${header.kid} ctr ${header.ctr} replayed or too old`);
+    }
+    const plaintext = await decrypt(entry.ks, header, frame, metadata);
+    if (!entry.win.accept(header.ctr)) {
+      throw new SFrameError(ErrorCode.REPLAY, `kid ${header.kid} ctr ${header.ctr} replayed`);
+    }
     return { kid: header.kid, ctr: header.ctr, plaintext };
   }
 }

@@ -117,13 +117,14 @@ async function sframeVector(sf, c, t) {
   c.eq('sframe-encrypt', name, hex(await sf.encrypt(state, ctr, unhex(t.metadata), unhex(t.pt))), t.ct);
   const r = new sf.Receiver(suite);
   await r.addKey(kid, unhex(t.base_key));
-  const got = await r.decrypt(unhex(t.ct), unhex(t.metadata));
-  c.eq('sframe-decrypt', name, `${got.kid} ${got.ctr} ${hex(got.plaintext)}`, `${kid} ${ctr} ${t.pt}`);
+  // Tampered copies first: the genuine frame then takes the counter.
   const bad = unhex(t.ct);
   bad[bad.length - 1] ^= 1;
   await c.rejects('sframe-tamper', name, () => r.decrypt(bad, unhex(t.metadata)), sf.ErrorCode.AUTH);
   await c.rejects('sframe-tamper', `${name} metadata`, () => r.decrypt(unhex(t.ct), unhex(t.metadata + '00')),
     sf.ErrorCode.AUTH);
+  const got = await r.decrypt(unhex(t.ct), unhex(t.metadata));
+  c.eq('sframe-decrypt', name, `${got.kid} ${got.ctr} ${hex(got.plaintext)}`, `${kid} ${ctr} ${t.pt}`);
 }
 
 /**
@@ -160,13 +161,41 @@ async function senderReceiver(sf, c, suite) {
   const pts = Array.from({ length: 20 }, (_, i) => crypto.getRandomValues(new Uint8Array(i * 37)));
   const cts = await Promise.all(pts.map((p) => s.encrypt(p, meta)));
   const ctrs = new Set();
-  for (let i = 0; i < pts.length; i++) {
+  const fresh = new sf.Receiver(suite);
+  await fresh.addKey(kid, base);
+  await tamper(sf, c, suite, fresh, cts[5], meta);
+  // Out of order within the window is fine: last frame first.
+  await r.decrypt(cts[pts.length - 1], meta);
+  for (let i = 0; i < pts.length - 1; i++) {
     const got = await r.decrypt(cts[i], meta);
     ctrs.add(got.ctr);
     c.eq('roundtrip', `suite ${suite} frame ${i}`, `${got.kid} ${hex(got.plaintext)}`, `${kid} ${hex(pts[i])}`);
   }
-  c.eq('roundtrip', `suite ${suite} distinct counters`, ctrs.size, pts.length);
-  const ct = cts[5];
+  c.eq('roundtrip', `suite ${suite} distinct counters`, ctrs.size, pts.length - 1);
+  await c.rejects('replay', `suite ${suite} again`, () => r.decrypt(cts[3], meta), sf.ErrorCode.REPLAY);
+  const ks = await sf.importBaseKey(suite, kid, base);
+  const late = await sf.encrypt(ks, 3000, meta, pts[1]);
+  const old = await sf.encrypt(ks, 3000 - 1024, meta, pts[1]);
+  const edge = await sf.encrypt(ks, 3000 - 1023, meta, pts[1]);
+  c.eq('replay', `suite ${suite} jump ahead`, (await r.decrypt(late, meta)).ctr, 3000);
+  await c.rejects('replay', `suite ${suite} too old`, () => r.decrypt(old, meta), sf.ErrorCode.REPLAY);
+  c.eq('replay', `suite ${suite} oldest in window`, (await r.decrypt(edge, meta)).ctr, 3000 - 1023);
+  await c.rejects('replay', `suite ${suite} racing twins`,
+    () => Promise.all([fresh.decrypt(late, meta), fresh.decrypt(late, meta)]),
+    sf.ErrorCode.REPLAY);
+}
+
+/**
+ * Every kind of alteration of ct is refused with its own error.
+ * @param {any} sf
+ * @param {Checker} c
+ * @param {number} suite
+ * @param {any} r a Receiver holding ct's key
+ * @param {Uint8Array} ct
+ * @param {Uint8Array} meta
+ */
+async function tamper(sf, c, suite, r, ct, meta) {
+  const kid = sf.parseHeader(ct).kid;
   const hlen = sf.parseHeader(ct).length;
   // Offset 0 with mask 1 changes the counter in the config byte (5 to 4).
   for (const [what, off] of [['header ctr', 0], ['ciphertext', hlen + 2], ['tag', ct.length - 1]]) {
@@ -182,6 +211,7 @@ async function senderReceiver(sf, c, suite) {
   await c.rejects('tamper', `suite ${suite} unknown kid`, () => other.decrypt(ct, meta), sf.ErrorCode.UNKNOWN_KID);
   await other.addKey(kid, crypto.getRandomValues(new Uint8Array(16)));
   await c.rejects('tamper', `suite ${suite} wrong key`, () => other.decrypt(ct, meta), sf.ErrorCode.AUTH);
+  c.eq('tamper', `suite ${suite} genuine after tampering`, hex((await r.decrypt(ct, meta)).plaintext).length > 0, true);
 }
 
 /**
@@ -211,13 +241,13 @@ async function framing(sf, fr, c) {
     const out = await fr.encryptFrame(s, codec, f);
     c.eq('framing', `${name} clear`, hex(out.subarray(0, /** @type {number} */ (n))), hex(f.subarray(0, /** @type {number} */ (n))));
     c.eq('framing', `${name} overhead`, out.length - f.length >= 17, true);
-    const got = await fr.decryptFrame(r, codec, out);
-    c.eq('framing', `${name} decrypt`, hex(got.frame), hex(f));
     if (/** @type {number} */ (n) > 0) {
       const bad = out.slice();
       bad[0] ^= 0x10; // the clear prefix is authenticated
       await c.rejects('framing', `${name} prefix tamper`, () => fr.decryptFrame(r, codec, bad), sf.ErrorCode.AUTH);
     }
+    const got = await fr.decryptFrame(r, codec, out);
+    c.eq('framing', `${name} decrypt`, hex(got.frame), hex(f));
   }
   c.eq('framing', 'vp8 clamp', fr.clearPrefixLength(fr.Codec.VP8, key.subarray(0, 4)), 4);
   await c.rejects('framing', 'vp8 short key frame', () => fr.encryptFrame(s, fr.Codec.VP8, key.subarray(0, 4)),
