@@ -10,11 +10,19 @@ import (
 	"syscall"
 
 	"conclave/appliance"
+	"conclave/loadtest"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := appliance.Main(ctx, os.Args[1:], appliance.OSStdio())
+	var code int
+	// loadtest is a client of a Conclave server, not part of it: it lives
+	// beside the appliance, which must not import the bots (DESIGN.md).
+	if len(os.Args) > 1 && os.Args[1] == "loadtest" {
+		code = loadtest.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		code = appliance.Main(ctx, os.Args[1:], appliance.OSStdio())
+	}
 	stop()
 	os.Exit(code)
 }

@@ -47,6 +47,7 @@ usage:
   conclave restore FILE         restore a backup into an empty data directory
   conclave install              install as a systemd service (as root)
   conclave uninstall            remove the service, keep the data
+  conclave loadtest             bots that measure a running server (conclave loadtest --help)
   conclave version              print the version
 `
 

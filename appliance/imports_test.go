@@ -16,7 +16,10 @@ func TestImportBoundaries(t *testing.T) {
 		"conclave/sfu":        {"conclave/turn", "conclave/admin", "conclave/appliance", "conclave/web", "conclave/client"},
 		"conclave/turn":       {"conclave/"},
 		"conclave/sframe":     {"conclave/"},
-		"conclave":            {"conclave/admin", "conclave/web", "conclave/sfu", "conclave/turn"},
+		"conclave":            {"conclave/admin", "conclave/web", "conclave/sfu", "conclave/turn", "conclave/client"},
+		"conclave/appliance":  {"conclave/client", "conclave/loadtest", "conclave/sframe"},
+		"conclave/loadtest":   {"conclave/appliance", "conclave/sfu", "conclave/turn", "conclave/admin", "conclave/web"},
+		"conclave/client":     {"conclave/appliance", "conclave/sfu", "conclave/turn", "conclave/admin", "conclave/web", "conclave/loadtest"},
 	}
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}:{{join .Imports \" \"}}", "conclave/...").Output()
 	if err != nil {

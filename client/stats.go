@@ -19,7 +19,11 @@ type TrackStats struct {
 	Bytes         uint64    // RTP payload bytes
 	FirstPacket   time.Time // zero until a packet arrives
 	LastSeq       uint16    // sequence number of the latest packet
-	Ended         bool      // the track ended (see Config.OnTrackEnded)
+	// Expected is how many packets the sequence numbers seen span, from the
+	// first to the highest (with wraparound): Packets/Expected is the
+	// delivery ratio.
+	Expected uint64
+	Ended    bool // the track ended (see Config.OnTrackEnded)
 }
 
 // Stats is a snapshot of a client's counters.
@@ -41,12 +45,22 @@ type recvCounter struct {
 	bytes   atomic.Uint64
 	first   atomic.Int64 // unix nanoseconds of the first packet, 0 before it
 	lastSeq atomic.Uint32
-	ended   atomic.Bool
+	// firstExt and highExt are extended (wrap-counting) sequence numbers;
+	// only the track's reader goroutine writes them.
+	firstExt, highExt atomic.Uint64
+	ended             atomic.Bool
 }
 
 // add counts one packet received at now.
 func (r *recvCounter) add(now time.Time, seq uint16, payload int) {
-	r.first.CompareAndSwap(0, now.UnixNano())
+	if r.first.CompareAndSwap(0, now.UnixNano()) {
+		// Start one cycle up so that a late packet just before the first
+		// cannot go below zero.
+		r.firstExt.Store(1<<16 + uint64(seq))
+		r.highExt.Store(1<<16 + uint64(seq))
+	} else if d := int16(seq - uint16(r.highExt.Load())); d > 0 {
+		r.highExt.Add(uint64(d))
+	}
 	r.packets.Add(1)
 	r.bytes.Add(uint64(payload))
 	r.lastSeq.Store(uint32(seq))
@@ -58,6 +72,9 @@ func (r *recvCounter) snapshot() TrackStats {
 		Kind: r.info.Kind, Source: r.info.Source,
 		Packets: r.packets.Load(), Bytes: r.bytes.Load(),
 		LastSeq: uint16(r.lastSeq.Load()), Ended: r.ended.Load(),
+	}
+	if s.Packets > 0 {
+		s.Expected = r.highExt.Load() - r.firstExt.Load() + 1
 	}
 	if ns := r.first.Load(); ns != 0 {
 		s.FirstPacket = time.Unix(0, ns)
@@ -136,6 +153,7 @@ func sum(tracks []TrackStats, participantID, kind string) TrackStats {
 		}
 		out.Packets += t.Packets
 		out.Bytes += t.Bytes
+		out.Expected += t.Expected
 		if !t.FirstPacket.IsZero() && (out.FirstPacket.IsZero() || t.FirstPacket.Before(out.FirstPacket)) {
 			out.FirstPacket = t.FirstPacket
 		}

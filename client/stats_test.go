@@ -57,3 +57,28 @@ func TestRecvStats(t *testing.T) {
 		t.Errorf("got a new or still-ended counter for a track seen before")
 	}
 }
+
+func TestExpectedSpansWraparoundAndLoss(t *testing.T) {
+	tests := []struct {
+		name string
+		seqs []uint16
+		want uint64
+	}{
+		{"in order", []uint16{10, 11, 12}, 3},
+		{"one lost", []uint16{10, 12}, 3},
+		{"wraparound", []uint16{65534, 65535, 0, 1}, 4},
+		{"late packet does not grow the span", []uint16{10, 12, 11}, 3},
+		{"a packet from before the first", []uint16{10, 9, 11}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r recvCounter
+			for _, s := range tt.seqs {
+				r.add(time.Now(), s, 100)
+			}
+			if got := r.snapshot().Expected; got != tt.want {
+				t.Fatalf("got expected %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,75 @@
+package loadtest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"conclave/internal/testenv"
+	"conclave/loadtest"
+)
+
+// TestLoadtestSmoke runs the real command against the real appliance: 2
+// publishers and 2 subscribers for 3 s on loopback must lose nothing, and
+// every counter must move.
+func TestLoadtestSmoke(t *testing.T) {
+	a := testenv.StartAppliance(t, testenv.Options{})
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, a.RootPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, progress bytes.Buffer
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	code := loadtest.Main(ctx, []string{"--url", a.URL, "--room", "smoke", "--pubs", "2", "--subs", "2",
+		"--duration", "3s", "--ca", ca, "--metrics", "http://" + a.MetricsAddr().String() + "/metrics", "--json"},
+		&out, &progress)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, progress.String())
+	}
+	var r loadtest.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	t.Logf("report: %s", out.String())
+	if r.Bots != 4 || r.Subscribers.Packets == 0 || r.Subscribers.Mbps <= 0 {
+		t.Errorf("got %d bots, %d packets, %.3f Mbit/s; want 4 bots and media flowing", r.Bots, r.Subscribers.Packets, r.Subscribers.Mbps)
+	}
+	if r.Subscribers.LossRatio > 0 {
+		t.Errorf("loss ratio %v on loopback, want 0", r.Subscribers.LossRatio)
+	}
+	if r.JoinMS.P50 <= 0 || r.JoinMS.P95 < r.JoinMS.P50 {
+		t.Errorf("join times p50 %v p95 %v", r.JoinMS.P50, r.JoinMS.P95)
+	}
+	if r.Server.ForwardedPackets <= 0 || r.Server.CPUMicrosPerForwardedPkt <= 0 || r.Server.RSSMB <= 0 {
+		t.Errorf("server numbers did not move: %+v", r.Server)
+	}
+	if !strings.Contains(progress.String(), "joined 4/4") {
+		t.Errorf("no progress lines:\n%s", progress.String())
+	}
+}
+
+func TestLoadtestFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "--url"},
+		{[]string{"--url", "https://x", "--pubs", "0"}, "--pubs"},
+		{[]string{"--url", "https://x", "--simulcast"}, "--simulcast"},
+		{[]string{"--url", "https://x", "--ca", "a", "--insecure"}, "exclude"},
+		{[]string{"--url", "https://x", "--ca", "/nonexistent"}, "--ca"},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		code := loadtest.Main(t.Context(), tt.args, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("args %q: exit %d, stderr %q; want 2 mentioning %s", tt.args, code, errOut.String(), tt.want)
+		}
+	}
+}
