@@ -315,3 +315,24 @@ export async function decryptBatch(base, suite, kid, baseKey, frames) {
   }
   return JSON.stringify(out);
 }
+
+/**
+ * Runs worker.js as a module Worker over the product's modules.
+ * @param {string} base
+ * @param {number} frames
+ * @param {number} size bytes per frame
+ */
+export function runInWorker(base, frames, size) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker('/sframe-test/worker.js', { type: 'module' });
+    w.onmessage = (ev) => {
+      w.terminate();
+      resolve(ev.data);
+    };
+    w.onerror = (ev) => {
+      w.terminate();
+      reject(new Error(`worker: ${ev.message}`));
+    };
+    w.postMessage({ base, frames, size });
+  });
+}
