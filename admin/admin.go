@@ -36,6 +36,8 @@ type Admin struct {
 	pages  *pages
 	assets *assets
 	router http.Handler
+	// throttle limits sign-in attempts per account and per client IP.
+	throttle *loginThrottle
 }
 
 // New builds the admin handler. Templates and assets are parsed here, once;
@@ -52,7 +54,7 @@ func New(cfg Config, store *Store) (*Admin, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Admin{cfg: cfg, log: log, store: store}
+	a := &Admin{cfg: cfg, log: log, store: store, throttle: newLoginThrottle(store.now)}
 	var err error
 	if a.assets, err = newAssets(); err != nil {
 		return nil, err
@@ -72,14 +74,24 @@ func (a *Admin) Handler() http.Handler { return a.router }
 func (a *Admin) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(ensureRequestID, middleware.Recoverer, securityHeaders)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.httpError(w, r, ErrNotFound) })
+	// Unknown paths ask for a session first, so that the set of admin pages
+	// cannot be probed without signing in.
+	r.NotFound(a.requireSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.httpError(w, r, ErrNotFound)
+	})).ServeHTTP)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		a.httpError(w, r, errMethodNotAllowed)
 	})
-	r.Get("/", a.index)
 	r.Get("/setup", a.getSetup)
 	r.Post("/setup", a.postSetup)
+	r.Get("/login", a.getLogin)
+	r.Post("/login", a.postLogin)
 	r.Get("/static/{name}", a.static)
+	r.Group(func(r chi.Router) {
+		r.Use(a.requireSession)
+		r.Post("/logout", a.postLogout)
+		r.With(a.requireRole(RoleAdmin, RoleModerator)).Get("/", a.index)
+	})
 	return r
 }
 
@@ -112,16 +124,13 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // indexPage is the data of index.html.
 type indexPage struct {
-	SetupPending bool
+	Username string
+	Role     string
 }
 
 // index is the admin home. The panel proper (rooms, users) comes in a later
-// release; for now it says so and whether setup is still pending.
+// release; for now it says who is signed in.
 func (a *Admin) index(w http.ResponseWriter, r *http.Request) {
-	has, err := a.store.HasAdmin(r.Context())
-	if err != nil {
-		a.httpError(w, r, err)
-		return
-	}
-	a.render(w, r, http.StatusOK, "index.html", indexPage{SetupPending: !has})
+	u, _ := CurrentUser(r.Context())
+	a.render(w, r, http.StatusOK, "index.html", indexPage{Username: u.Username, Role: u.Role})
 }

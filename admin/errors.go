@@ -66,7 +66,11 @@ func httpStatus(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, errMethodNotAllowed):
 		return http.StatusMethodNotAllowed
-	case errors.Is(err, ErrSetupTokenInvalid):
+	case errors.Is(err, errUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, errTooManyAttempts):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrSetupTokenInvalid), errors.Is(err, errForbidden):
 		return http.StatusForbidden
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrSetupComplete):
 		// Once an admin exists the setup page no longer exists.

@@ -131,9 +131,9 @@ func TestSetupHandler(t *testing.T) {
 		{name: "POST second use", method: "POST", path: "/admin/setup",
 			form: form(token, "root2", "0123456789", "0123456789"), want: 404},
 		{name: "GET after setup", method: "GET", path: "/admin/setup?token=" + token, want: 404},
-		{name: "index", method: "GET", path: "/admin/", want: 200,
-			contains: []string{"later release", `href="/"`}, excludes: []string{"no administrator yet"}},
-		{name: "unknown page", method: "GET", path: "/admin/nope", want: 404},
+		{name: "login page", method: "GET", path: "/admin/login", want: 200,
+			contains: []string{"Sign in", `href="/"`}, excludes: []string{"no administrator yet"}},
+		{name: "unknown page signed out", method: "POST", path: "/admin/nope", want: 401},
 		{name: "wrong method", method: "DELETE", path: "/admin/setup", want: 405},
 	}
 	for _, st := range steps {
@@ -151,11 +151,11 @@ func TestSetupHandler(t *testing.T) {
 func TestStaticAsset(t *testing.T) {
 	s, _ := openTestStore(t, storeOptions{})
 	srv := newTestServer(t, s, "")
-	page := httpStep{name: "index", method: "GET", path: "/admin/", want: 200,
+	page := httpStep{name: "login", method: "GET", path: "/admin/login", want: 200,
 		contains: []string{"no administrator yet"}}.run(t, srv)
 	m := regexp.MustCompile(`href="(/admin/static/admin\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(page)
 	if m == nil {
-		t.Fatal("index page links no versioned stylesheet")
+		t.Fatal("login page links no versioned stylesheet")
 	}
 	tests := []struct {
 		name      string
@@ -190,6 +190,6 @@ func TestServerErrorIsGeneric(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	httpStep{name: "index with closed store", method: "GET", path: "/admin/", want: 500,
+	httpStep{name: "login with closed store", method: "GET", path: "/admin/login", want: 500,
 		contains: []string{"request ID"}, excludes: []string{"sql", "closed", "database"}}.run(t, srv)
 }
