@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"conclave/appliance"
 	"conclave/internal/testenv"
 )
 
@@ -193,5 +194,31 @@ func TestTURNRefusesAVethPeer(t *testing.T) {
 	case <-got:
 		t.Error("a relayed packet reached the veth peer")
 	default:
+	}
+}
+
+// TestZeroConfigWildcardListeners binds every listener on all addresses,
+// as `go run .` does, inside a namespace with nothing but loopback: the
+// TURN self-test passes and two bots meet.
+func TestZeroConfigWildcardListeners(t *testing.T) {
+	if !inPrivateNetns(t) {
+		msg := "binds all interfaces: run only in a private network namespace (unshare -n), as .ci/run does"
+		if testenv.ToolsRequired() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	a := testenv.StartAppliance(t, testenv.Options{Configure: func(c *appliance.Config) {
+		c.HTTPSAddr, c.HTTPAddr, c.TURNAddr, c.MediaUDPAddr = ":0", ":0", ":0", ":0"
+	}})
+	alice := joinBot(t, a, "wild", "Alice", nil)
+	bob := joinBot(t, a, "wild", "Bob", nil)
+	waitMedia(t, alice, bob)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(a.Logs.String(), "turn relay self-test passed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("TURN self-test did not pass:\n%s", grepLines(a.Logs.String(), "self-test"))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -48,7 +48,7 @@ func (s *Server) selfTest(ctx context.Context) error {
 	if len(s.cfg.AllowedPeers) == 0 {
 		return fmt.Errorf("no allowed peer to relay to")
 	}
-	server, err := selfTestTarget(s.udp.LocalAddr())
+	server, err := selfTestTarget(s.udp.LocalAddr(), s.cfg.RelayIP)
 	if err != nil {
 		return err
 	}
@@ -67,15 +67,17 @@ func (s *Server) selfTest(ctx context.Context) error {
 }
 
 // selfTestTarget is where a local client reaches the UDP listener: loopback
-// if it listens on all addresses.
-func selfTestTarget(addr net.Addr) (netip.AddrPort, error) {
+// if it listens on all addresses, of the relay IP's family, since pion
+// allocates relays in the client's address family (an IPv6 client of an
+// IPv4 relay gets 508).
+func selfTestTarget(addr net.Addr, relayIP netip.Addr) (netip.AddrPort, error) {
 	ap, ok := addrPortOf(addr)
 	if !ok {
 		return netip.AddrPort{}, fmt.Errorf("udp listener address %v not ip", addr)
 	}
 	if ap.Addr().IsUnspecified() {
 		lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
-		if ap.Addr().Is6() {
+		if relayIP.Is6() && !relayIP.Is4In6() {
 			lo = netip.IPv6Loopback()
 		}
 		ap = netip.AddrPortFrom(lo, ap.Port())
@@ -92,7 +94,9 @@ func (s *Server) selfTestAllocate(ctx context.Context, conn net.PacketConn, serv
 	client, err := pionturn.NewClient(&pionturn.ClientConfig{
 		TURNServerAddr: server, STUNServerAddr: server, Conn: conn,
 		Username: username, Password: password, Realm: s.cfg.Realm,
-		LoggerFactory: s.cfg.LoggerFactory,
+		// The probe client's own chatter (a channel bind cut short by its
+		// close) is not the server's business; the outcome is logged above.
+		LoggerFactory: silentLoggerFactory{},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("self-test client: %w", err)

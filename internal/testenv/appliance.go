@@ -10,8 +10,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -77,9 +79,9 @@ func StartAppliance(t testing.TB, o Options) *Appliance {
 		t.Fatalf("start appliance: %v", err)
 	}
 	ta.Appliance = a
-	ta.URL = "https://" + a.HTTPSAddr().String()
+	ta.URL = "https://" + dialable(a.HTTPSAddr())
 	if addr := a.HTTPAddr(); addr != nil {
-		ta.HTTPURL = "http://" + addr.String()
+		ta.HTTPURL = "http://" + dialable(addr)
 	}
 	if root := a.RootPEM(); root != nil {
 		ta.Roots = x509.NewCertPool()
@@ -105,6 +107,15 @@ func StartAppliance(t testing.TB, o Options) *Appliance {
 	})
 	ta.waitHealthy(t)
 	return ta
+}
+
+// dialable is host:port of a listener for a local client: a wildcard
+// address is reached on 127.0.0.1.
+func dialable(addr net.Addr) string {
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return addr.String()
 }
 
 // waitHealthy polls /healthz until it answers, up to 10 s.
