@@ -30,7 +30,7 @@ export const vp8DeltaPrefix = 1;
  */
 export function codecFromMime(mime) {
   const name = mime.toLowerCase().replace(/^(audio|video)\//, '');
-  return Object.values(Codec).includes(name) ? name : null;
+  return /** @type {string[]} */ (Object.values(Codec)).includes(name) ? name : null;
 }
 
 /**

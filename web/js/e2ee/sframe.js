@@ -107,18 +107,25 @@ function suiteParams(id) {
 }
 
 /**
+ * Bytes on an ArrayBuffer, which WebCrypto requires (not a SharedArrayBuffer).
+ * @typedef {Uint8Array<ArrayBuffer>} Bytes
+ */
+
+/**
  * @param {Uint8Array | ArrayBuffer} b
- * @returns {Uint8Array}
+ * @returns {Bytes}
  */
 function asBytes(b) {
-  return b instanceof Uint8Array ? b : new Uint8Array(b);
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (b.buffer instanceof ArrayBuffer) return /** @type {Bytes} */ (b);
+  return new Uint8Array(b); // a view of a SharedArrayBuffer: copy it
 }
 
 /**
  * Big-endian bytes of v in exactly n bytes.
  * @param {bigint} v
  * @param {number} n
- * @returns {Uint8Array}
+ * @returns {Bytes}
  */
 function beBytes(v, n) {
   const out = new Uint8Array(n);
@@ -144,8 +151,8 @@ function byteLength(v) {
 }
 
 /**
- * @param {...Uint8Array} parts
- * @returns {Uint8Array}
+ * @param {...Bytes} parts
+ * @returns {Bytes}
  */
 function concat(...parts) {
   let n = 0;
@@ -165,13 +172,13 @@ function concat(...parts) {
  * when they do not fit in 3 bits.
  * @param {bigint | number} kid
  * @param {bigint | number} ctr
- * @returns {Uint8Array}
+ * @returns {Bytes}
  */
 export function encodeHeader(kid, ctr) {
   const k = u64(kid, 'kid');
   const c = u64(ctr, 'ctr');
   let config = 0;
-  /** @type {Uint8Array[]} */
+  /** @type {Bytes[]} */
   const parts = [];
   if (k < 8n) {
     config |= Number(k) << 4;
@@ -187,7 +194,9 @@ export function encodeHeader(kid, ctr) {
     config |= 0x08 | (n - 1);
     parts.push(beBytes(c, n));
   }
-  return concat(Uint8Array.of(config), ...parts);
+  const head = new Uint8Array(1);
+  head[0] = config;
+  return concat(head, ...parts);
 }
 
 /**
@@ -235,7 +244,7 @@ export function parseHeader(buf) {
  * @param {SuiteParams} s
  * @param {'key' | 'salt'} what
  * @param {bigint} kid
- * @returns {Uint8Array}
+ * @returns {Bytes}
  */
 function label(s, what, kid) {
   const text = new TextEncoder().encode(`SFrame 1.0 Secret ${what} `);
@@ -249,13 +258,13 @@ function label(s, what, kid) {
  * @param {number} suite
  * @param {bigint | number} kid
  * @param {Uint8Array | ArrayBuffer} baseKey
- * @returns {Promise<{key: Uint8Array, salt: Uint8Array}>}
+ * @returns {Promise<{key: Bytes, salt: Bytes}>}
  */
 export async function deriveKeySalt(suite, kid, baseKey) {
   const s = suiteParams(suite);
   const k = u64(kid, 'kid');
   const ikm = await crypto.subtle.importKey('raw', asBytes(baseKey), 'HKDF', false, ['deriveBits']);
-  /** @param {Uint8Array} info @param {number} n */
+  /** @param {Bytes} info @param {number} n */
   const expand = async (info, n) => new Uint8Array(await crypto.subtle.deriveBits(
     { name: 'HKDF', hash: s.hash, salt: new Uint8Array(0), info }, ikm, n * 8));
   return { key: await expand(label(s, 'key', k), s.nk), salt: await expand(label(s, 'salt', k), s.nn) };
@@ -263,9 +272,9 @@ export async function deriveKeySalt(suite, kid, baseKey) {
 
 /**
  * The per-frame nonce: sframe_salt XOR the counter, big-endian in Nn bytes.
- * @param {Uint8Array} salt
+ * @param {Bytes} salt
  * @param {bigint | number} ctr
- * @returns {Uint8Array}
+ * @returns {Bytes}
  */
 export function formNonce(salt, ctr) {
   const c = beBytes(u64(ctr, 'ctr'), salt.length);
@@ -306,10 +315,10 @@ export async function importAEADKey(suite, rawKey) {
 /**
  * The truncated HMAC tag of the CTR suites (RFC 9605 section 4.5.1).
  * @param {AEADKey} k
- * @param {Uint8Array} nonce
- * @param {Uint8Array} aad
- * @param {Uint8Array} ct
- * @returns {Promise<Uint8Array>}
+ * @param {Bytes} nonce
+ * @param {Bytes} aad
+ * @param {Bytes} ct
+ * @returns {Promise<Bytes>}
  */
 async function ctrTag(k, nonce, aad, ct) {
   const lens = concat(beBytes(BigInt(aad.length), 8), beBytes(BigInt(ct.length), 8), beBytes(BigInt(k.suite.nt), 8));
@@ -320,9 +329,9 @@ async function ctrTag(k, nonce, aad, ct) {
 
 /**
  * @param {AEADKey} k
- * @param {Uint8Array} nonce
- * @param {Uint8Array} pt
- * @returns {Promise<Uint8Array>}
+ * @param {Bytes} nonce
+ * @param {Bytes} pt
+ * @returns {Promise<Bytes>}
  */
 async function ctrCrypt(k, nonce, pt) {
   const counter = concat(nonce, new Uint8Array(4));
@@ -332,10 +341,10 @@ async function ctrCrypt(k, nonce, pt) {
 /**
  * AEAD.Encrypt of the suite: ciphertext ‖ tag.
  * @param {AEADKey} k
- * @param {Uint8Array} nonce
- * @param {Uint8Array} aad
- * @param {Uint8Array} pt
- * @returns {Promise<Uint8Array>}
+ * @param {Bytes} nonce
+ * @param {Bytes} aad
+ * @param {Bytes} pt
+ * @returns {Promise<Bytes>}
  */
 export async function aeadEncrypt(k, nonce, aad, pt) {
   if (k.suite.gcm) {
@@ -349,10 +358,10 @@ export async function aeadEncrypt(k, nonce, aad, pt) {
 /**
  * AEAD.Decrypt of the suite; throws SFrameError AUTH when the tag fails.
  * @param {AEADKey} k
- * @param {Uint8Array} nonce
- * @param {Uint8Array} aad
- * @param {Uint8Array} ctAndTag
- * @returns {Promise<Uint8Array>}
+ * @param {Bytes} nonce
+ * @param {Bytes} aad
+ * @param {Bytes} ctAndTag
+ * @returns {Promise<Bytes>}
  */
 export async function aeadDecrypt(k, nonce, aad, ctAndTag) {
   if (ctAndTag.length < k.suite.nt) {
@@ -382,7 +391,7 @@ export async function aeadDecrypt(k, nonce, aad, ctAndTag) {
  * @typedef {object} KeyState
  * @property {bigint} kid
  * @property {AEADKey} aead
- * @property {Uint8Array} salt
+ * @property {Bytes} salt
  */
 
 /**
@@ -405,7 +414,7 @@ export async function importBaseKey(suite, kid, baseKey) {
  * @param {bigint | number} ctr
  * @param {Uint8Array | ArrayBuffer} metadata authenticated, not sent
  * @param {Uint8Array | ArrayBuffer} plaintext
- * @returns {Promise<Uint8Array>}
+ * @returns {Promise<Bytes>}
  */
 export async function encrypt(ks, ctr, metadata, plaintext) {
   const header = encodeHeader(ks.kid, ctr);
@@ -420,7 +429,7 @@ export async function encrypt(ks, ctr, metadata, plaintext) {
  * @param {Header} header
  * @param {Uint8Array | ArrayBuffer} frame the whole SFrame ciphertext, header included
  * @param {Uint8Array | ArrayBuffer} metadata
- * @returns {Promise<Uint8Array>}
+ * @returns {Promise<Bytes>}
  */
 export async function decrypt(ks, header, frame, metadata) {
   const b = asBytes(frame);
@@ -458,7 +467,7 @@ export class Sender {
   /**
    * @param {Uint8Array | ArrayBuffer} plaintext
    * @param {Uint8Array | ArrayBuffer} [metadata]
-   * @returns {Promise<Uint8Array>} the SFrame ciphertext
+   * @returns {Promise<Bytes>} the SFrame ciphertext
    */
   encrypt(plaintext, metadata = new Uint8Array(0)) {
     const ks = this.key;
@@ -519,7 +528,7 @@ export class Receiver {
    * UNKNOWN_KID, REPLAY or AUTH; the caller drops such frames.
    * @param {Uint8Array | ArrayBuffer} frame
    * @param {Uint8Array | ArrayBuffer} [metadata]
-   * @returns {Promise<{kid: bigint, ctr: bigint, plaintext: Uint8Array}>}
+   * @returns {Promise<{kid: bigint, ctr: bigint, plaintext: Bytes}>}
    */
   async decrypt(frame, metadata = new Uint8Array(0)) {
     const header = parseHeader(frame);

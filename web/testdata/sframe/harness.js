@@ -59,7 +59,7 @@ class Checker {
     let got = 'no error';
     try {
       await fn();
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       got = e && e.name === 'SFrameError' ? e.code : `${e}`;
     }
     this.eq(group, name, got, code);
@@ -309,7 +309,7 @@ export async function decryptBatch(base, suite, kid, baseKey, frames) {
     try {
       out.push(b64(f.codec ? (await fr.decryptFrame(r, f.codec, data)).frame
         : (await r.decrypt(data, unb64(f.metadata))).plaintext));
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       out.push(`error:${e.code || e}`);
     }
   }

@@ -19,6 +19,7 @@ self.onmessage = async (/** @type {MessageEvent} */ ev) => {
     await s.setKey(0x1234 & 0x3fff, key);
     const r = new sf.Receiver();
     await r.addKey(0x1234 & 0x3fff, key);
+    /** @type {Uint8Array[]} */
     const plain = [];
     for (let i = 0; i < frames; i++) {
       const f = crypto.getRandomValues(new Uint8Array(size));
@@ -26,10 +27,12 @@ self.onmessage = async (/** @type {MessageEvent} */ ev) => {
       plain.push(f);
     }
     let t0 = performance.now();
+    /** @type {Uint8Array[]} */
     const enc = [];
     for (const f of plain) enc.push(await fr.encryptFrame(s, fr.Codec.VP8, f));
     const encryptMs = (performance.now() - t0) / frames;
     t0 = performance.now();
+    /** @type {Uint8Array[]} */
     const dec = [];
     for (const e of enc) dec.push((await fr.decryptFrame(r, fr.Codec.VP8, e)).frame);
     const decryptMs = (performance.now() - t0) / frames;
