@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -195,4 +197,61 @@ func browserToGo(t *testing.T, f *sframeFixture, suite sframe.Suite, kid uint64,
 		}
 	}
 	return len(cases)
+}
+
+// TestBrowserSFrameHeaderDifferential parses random byte strings with the
+// browser module and with the Go package, and encodes random KID and CTR
+// values with both: the answers must agree byte for byte.
+func TestBrowserSFrameHeaderDifferential(t *testing.T) {
+	f := newSFrameFixture(t)
+	const n = 3000
+	headers := make([]string, n)
+	for i := range headers {
+		b := randomBytes(t, i%19) // 0 to 18 bytes: every length around the 17-byte maximum
+		headers[i] = b64(b)
+	}
+	pairs := make([][2]string, n)
+	for i := range pairs {
+		v := randomBytes(t, 16)
+		// Shift by a varying amount so that every field length occurs.
+		kid := binary.BigEndian.Uint64(v[:8]) >> (i % 64)
+		ctr := binary.BigEndian.Uint64(v[8:]) >> ((i / 64) % 64)
+		pairs[i] = [2]string{strconv.FormatUint(kid, 10), strconv.FormatUint(ctr, 10)}
+	}
+	hj, err := json.Marshal(headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pj, err := json.Marshal(pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Parsed, Encoded []string }
+	decode(t, f.call(t, "headerBatch", string(hj), string(pj)), &got)
+	if len(got.Parsed) != n || len(got.Encoded) != n {
+		t.Fatalf("browser answered %d parses and %d encodings, want %d each", len(got.Parsed), len(got.Encoded), n)
+	}
+	parsedOK := 0
+	for i, h := range headers {
+		b, _ := base64.StdEncoding.DecodeString(h)
+		want := "error:header"
+		if hdr, l, err := sframe.ParseHeader(b); err == nil {
+			want = fmt.Sprintf("%d %d %d", hdr.KID, hdr.CTR, l)
+			parsedOK++
+		}
+		if got.Parsed[i] != want {
+			t.Errorf("parse %x: browser %q, Go %q", b, got.Parsed[i], want)
+		}
+	}
+	for i, p := range pairs {
+		kid, _ := strconv.ParseUint(p[0], 10, 64)
+		ctr, _ := strconv.ParseUint(p[1], 10, 64)
+		if want := b64(sframe.Header{KID: kid, CTR: ctr}.Append(nil)); got.Encoded[i] != want {
+			t.Errorf("encode kid %d ctr %d: browser %s, Go %s", kid, ctr, got.Encoded[i], want)
+		}
+	}
+	t.Logf("%d headers parsed alike (%d valid, %d refused by both), %d encoded alike", n, parsedOK, n-parsedOK, n)
+	if parsedOK == 0 || parsedOK == n {
+		t.Errorf("%d of %d random headers parsed: want both outcomes exercised", parsedOK, n)
+	}
 }

@@ -336,3 +336,24 @@ export function runInWorker(base, frames, size) {
     w.postMessage({ base, frames, size });
   });
 }
+
+/**
+ * Parses base64 headers and encodes decimal (kid, ctr) pairs, for the Go
+ * differential test; resolves to JSON {parsed: ["kid ctr len" | "error:CODE"], encoded: [base64]}.
+ * @param {string} base
+ * @param {string[]} headers base64
+ * @param {[string, string][]} pairs decimal kid and ctr
+ */
+export async function headerBatch(base, headers, pairs) {
+  const sf = await import(`${base}sframe.js`);
+  const parsed = headers.map((h) => {
+    try {
+      const p = sf.parseHeader(unb64(h));
+      return `${p.kid} ${p.ctr} ${p.length}`;
+    } catch (/** @type {any} */ e) {
+      return `error:${e.code || e}`;
+    }
+  });
+  const encoded = pairs.map(([k, c]) => b64(sf.encodeHeader(BigInt(k), BigInt(c))));
+  return JSON.stringify({ parsed, encoded });
+}
