@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"conclave/internal/pionlog"
 	"conclave/sfu"
 	"conclave/turn"
 )
@@ -37,7 +38,7 @@ func (a *Appliance) startMedia(ctx context.Context) error {
 	}
 	a.sfu, err = sfu.New(sfu.Config{
 		Logger:        a.logger, // sfu adds component=sfu itself
-		LoggerFactory: pionLoggerFactory{logger: a.logger},
+		LoggerFactory: pionlog.Factory{Logger: a.logger},
 		Registerer:    a.registry,
 		UDPConn:       mediaConn,
 		TCPListener:   a.iceTCP,
@@ -84,7 +85,7 @@ func (a *Appliance) startTURN(ctx context.Context, hostIPs []netip.Addr, mediaPo
 	}
 	a.turn, err = turn.New(turn.Config{
 		Logger:        a.logger, // turn adds component=turn itself
-		LoggerFactory: pionLoggerFactory{logger: a.logger},
+		LoggerFactory: pionlog.Factory{Logger: a.logger},
 		Registerer:    a.registry,
 		UDPConn:       udp,
 		TCPListener:   tcp,

@@ -6,6 +6,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"conclave/internal/pionlog"
 )
 
 // newAPI builds the pion API of one client: the default codecs (so a bot can subscribe to
@@ -31,7 +33,7 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 	}
 	se.LoggerFactory = cfg.LoggerFactory
 	if se.LoggerFactory == nil {
-		se.LoggerFactory = pionLoggerFactory{logger: cfg.logger()}
+		se.LoggerFactory = pionlog.Factory{Logger: cfg.logger()}
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
 		webrtc.WithSettingEngine(se)), nil

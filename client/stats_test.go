@@ -34,9 +34,9 @@ func TestRecvStats(t *testing.T) {
 		want                    TrackStats
 	}{
 		{"two video tracks", "p_a", "video", TrackStats{ParticipantID: "p_a", Kind: "video", TrackID: "va",
-			Packets: 3, Bytes: 160, FirstPacket: start.Add(200 * time.Millisecond), LastSeq: 11}},
+			Packets: 3, Bytes: 160, FirstPacket: start.Add(200 * time.Millisecond), LastSeq: 11, Expected: 3}},
 		{"audio", "p_b", "audio", TrackStats{ParticipantID: "p_b", Kind: "audio", TrackID: "ab",
-			Packets: 1, Bytes: 3, FirstPacket: start.Add(400 * time.Millisecond), LastSeq: 1}},
+			Packets: 1, Bytes: 3, FirstPacket: start.Add(400 * time.Millisecond), LastSeq: 1, Expected: 1}},
 		{"nothing", "p_b", "video", TrackStats{ParticipantID: "p_b", Kind: "video"}},
 	}
 	for _, tt := range tests {
