@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -22,6 +23,10 @@ type Config struct {
 	// SetupTokenFile is the file EnsureSetupToken wrote; it is removed once
 	// setup completes.
 	SetupTokenFile string
+	// TURNCredentials mints ephemeral TURN credentials for
+	// POST /api/v1/turn/credentials; user names the caller ("api_token:ID").
+	// nil: the endpoint does not exist (404).
+	TURNCredentials func(user string) (username, password string, ttl time.Duration, uris []string)
 }
 
 // Validate reports configuration errors. There are none to find yet; it
@@ -36,6 +41,7 @@ type Admin struct {
 	pages  *pages
 	assets *assets
 	router http.Handler
+	api    http.Handler
 	// throttle limits sign-in attempts per account and per client IP.
 	throttle *loginThrottle
 }
@@ -63,6 +69,7 @@ func New(cfg Config, store *Store) (*Admin, error) {
 		return nil, err
 	}
 	a.router = a.routes()
+	a.api = a.apiRoutes()
 	return a, nil
 }
 

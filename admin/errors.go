@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5/middleware"
 )
@@ -53,31 +54,61 @@ var (
 	// problem (an unparsable body).
 	errBadRequest       = errors.New("admin: bad request")
 	errMethodNotAllowed = errors.New("admin: method not allowed")
+	errUnsupportedMedia = errors.New("admin: unsupported media type: send application/json")
 )
 
-// httpStatus maps an error to the status the admin surface answers with. It is
-// the one place where that decision is made.
-func httpStatus(err error) int {
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, errBadRequest):
-		return http.StatusBadRequest
-	case errors.Is(err, errMethodNotAllowed):
-		return http.StatusMethodNotAllowed
-	case errors.Is(err, errUnauthenticated):
-		return http.StatusUnauthorized
-	case errors.Is(err, errTooManyAttempts):
-		return http.StatusTooManyRequests
-	case errors.Is(err, ErrSetupTokenInvalid), errors.Is(err, errForbidden):
-		return http.StatusForbidden
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrSetupComplete):
+// errorClass is one row of the error mapping: the status and the stable
+// machine-readable code both HTTP surfaces answer with.
+type errorClass struct {
+	err    error
+	status int
+	code   string
+}
+
+// errorClasses is checked in order; the first row err matches (errors.Is)
+// wins. Errors in no row are server errors. A function, not a variable, so
+// that nothing can change the mapping at run time.
+func errorClasses() []errorClass {
+	return []errorClass{
+		{errBadRequest, http.StatusBadRequest, "bad_request"},
+		{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed"},
+		{errUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+		{errTooManyAttempts, http.StatusTooManyRequests, "too_many_requests"},
+		{ErrSetupTokenInvalid, http.StatusForbidden, "setup_token_invalid"},
+		{errForbidden, http.StatusForbidden, "forbidden"},
 		// Once an admin exists the setup page no longer exists.
-		return http.StatusNotFound
-	default:
-		return http.StatusInternalServerError
+		{ErrSetupComplete, http.StatusNotFound, "not_found"},
+		{ErrNotFound, http.StatusNotFound, "not_found"},
+		{ErrExists, http.StatusConflict, "exists"},
+		{ErrInvalidUsername, http.StatusBadRequest, "invalid_username"},
+		{ErrInvalidRole, http.StatusBadRequest, "invalid_role"},
+		{ErrWeakPassword, http.StatusBadRequest, "weak_password"},
+		{ErrPasswordTooLong, http.StatusBadRequest, "password_too_long"},
 	}
+}
+
+// classify maps an error to the status and code the admin surfaces answer
+// with, and to a message safe to show: the sentinel's text for client errors,
+// a generic one for server errors. It is the one place where that decision is
+// made, for the HTML pages and the JSON API alike.
+func classify(err error) (status int, code, msg string) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return http.StatusRequestEntityTooLarge, "too_large", "request body too large"
+	}
+	for _, c := range errorClasses() {
+		if errors.Is(err, c.err) {
+			return c.status, c.code, strings.TrimPrefix(c.err.Error(), "admin: ")
+		}
+	}
+	return http.StatusInternalServerError, "internal", "internal server error"
+}
+
+// httpStatus is classify's status alone.
+func httpStatus(err error) int {
+	status, _, _ := classify(err)
+	return status
 }
 
 // httpError renders an error page. Client errors show the status text; server
