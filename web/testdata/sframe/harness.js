@@ -180,6 +180,13 @@ async function senderReceiver(sf, c, suite) {
   c.eq('replay', `suite ${suite} jump ahead`, (await r.decrypt(late, meta)).ctr, 3000);
   await c.rejects('replay', `suite ${suite} too old`, () => r.decrypt(old, meta), sf.ErrorCode.REPLAY);
   c.eq('replay', `suite ${suite} oldest in window`, (await r.decrypt(edge, meta)).ctr, 3000 - 1023);
+  // The last counter works once; then the sender refuses to go on.
+  const maxCtr = (1n << 64n) - 1n;
+  s.ctr = maxCtr;
+  const last = await s.encrypt(pts[2], meta);
+  c.eq('roundtrip', `suite ${suite} last counter`, (await r.decrypt(last, meta)).ctr, maxCtr);
+  await c.rejects('roundtrip', `suite ${suite} counter exhausted`, () => s.encrypt(pts[2], meta),
+    sf.ErrorCode.COUNTER_EXHAUSTED);
   await c.rejects('replay', `suite ${suite} racing twins`,
     () => Promise.all([fresh.decrypt(late, meta), fresh.decrypt(late, meta)]),
     sf.ErrorCode.REPLAY);
