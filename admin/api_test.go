@@ -158,3 +158,31 @@ func FuzzDecodeJSONBody(f *testing.F) {
 		}
 	})
 }
+
+// TestAPIUserTokenForbidden checks that a token tied to a user cannot manage
+// users (only service tokens can, until user tokens get role checks).
+func TestAPIUserTokenForbidden(t *testing.T) {
+	s, _ := openTestStore(t, storeOptions{})
+	a, err := New(Config{}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUser(t.Context(), NewUser{Username: "mem", Password: "mem password", Role: RoleMember, Actor: ActorCLI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, digest, err := newSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wdb.ExecContext(t.Context(), `INSERT INTO api_tokens (name, token_hash, user_id, created_at)
+		VALUES ('mine', ?, ?, 0)`, digest, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	r.Mount("/api/v1", a.APIHandler())
+	srv := httptest.NewTLSServer(r)
+	t.Cleanup(srv.Close)
+	apiStep{name: "user token", method: "GET", path: "/api/v1/users", token: apiTokenPrefix + secret,
+		want: 403, wantCode: "forbidden"}.run(t, srv)
+}
