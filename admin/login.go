@@ -39,7 +39,7 @@ func (a *Admin) postLogin(w http.ResponseWriter, r *http.Request) {
 	next, ip := localNext(r.PostForm.Get("next")), clientIP(r)
 	if ok, wait := a.throttle.allow(username, ip); !ok {
 		a.log.WarnContext(r.Context(), "admin sign-in throttled",
-			slog.String("username", username), slog.String("ip", ip))
+			slog.String("username", loggableUsername(username)), slog.String("ip", ip))
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		a.renderLogin(w, r, httpStatus(errTooManyAttempts), next, msgTooManyTrys)
 		return
@@ -49,7 +49,7 @@ func (a *Admin) postLogin(w http.ResponseWriter, r *http.Request) {
 		// A disabled account gets the same answer: telling it apart would
 		// confirm the password to whoever guessed it.
 		a.throttle.fail(username, ip)
-		a.log.WarnContext(r.Context(), "admin sign-in failed", slog.String("username", username),
+		a.log.WarnContext(r.Context(), "admin sign-in failed", slog.String("username", loggableUsername(username)),
 			slog.String("ip", ip), slog.Bool("disabled", errors.Is(err, ErrUserDisabled)))
 		a.renderLogin(w, r, httpStatus(errUnauthenticated), next, msgBadLogin)
 		return
@@ -101,4 +101,13 @@ func (a *Admin) renderLogin(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	a.render(w, r, status, "login.html", loginPage{Next: next, Error: msg, SetupPending: !has})
+}
+
+// loggableUsername keeps a password typed into the username field out of the
+// log: only names that could be usernames are logged.
+func loggableUsername(name string) string {
+	if validateUsername(name) != nil {
+		return "(invalid)"
+	}
+	return name
 }
