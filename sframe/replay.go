@@ -51,8 +51,8 @@ func (w *window) advance(ctr uint64) {
 	if ctr-w.max >= ReplayWindow {
 		w.bits = [ReplayWindow / 64]uint64{}
 	} else {
-		for c := w.max + 1; c <= ctr; c++ {
-			word, mask := w.bit(c)
+		for d := ctr - w.max; d > 0; d-- { // counting down: ctr may be 2^64-1
+			word, mask := w.bit(w.max + d)
 			w.bits[word] &^= mask
 		}
 	}

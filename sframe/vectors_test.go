@@ -12,18 +12,18 @@ import (
 
 type vectors struct {
 	SFrame []struct {
-		Suite    Suite  `json:"cipher_suite"`
-		KID      u64    `json:"kid"`
-		CTR      u64    `json:"ctr"`
-		BaseKey  hexB   `json:"base_key"`
-		KeyLabel hexB   `json:"sframe_key_label"`
-		Key      hexB   `json:"sframe_key"`
-		Salt     hexB   `json:"sframe_salt"`
-		Metadata hexB   `json:"metadata"`
-		Nonce    hexB   `json:"nonce"`
-		AAD      hexB   `json:"aad"`
-		PT       hexB   `json:"pt"`
-		CT       hexB   `json:"ct"`
+		Suite    Suite `json:"cipher_suite"`
+		KID      u64   `json:"kid"`
+		CTR      u64   `json:"ctr"`
+		BaseKey  hexB  `json:"base_key"`
+		KeyLabel hexB  `json:"sframe_key_label"`
+		Key      hexB  `json:"sframe_key"`
+		Salt     hexB  `json:"sframe_salt"`
+		Metadata hexB  `json:"metadata"`
+		Nonce    hexB  `json:"nonce"`
+		AAD      hexB  `json:"aad"`
+		PT       hexB  `json:"pt"`
+		CT       hexB  `json:"ct"`
 	} `json:"sframe"`
 	CTRHMAC []struct {
 		Suite Suite `json:"cipher_suite"`
@@ -34,9 +34,9 @@ type vectors struct {
 		CT    hexB  `json:"ct"`
 	} `json:"aes_ctr_hmac"`
 	Header []struct {
-		KID     u64    `json:"kid"`
-		CTR     u64    `json:"ctr"`
-		Encoded hexB   `json:"encoded"`
+		KID     u64  `json:"kid"`
+		CTR     u64  `json:"ctr"`
+		Encoded hexB `json:"encoded"`
 	} `json:"header"`
 }
 
