@@ -22,9 +22,14 @@ const (
 	msgTooManyTrys = "Too many sign-in attempts. Wait a few minutes, then try again."
 )
 
-// getLogin serves the sign-in form.
+// getLogin serves the sign-in form, or sends a signed-in browser on to next.
 func (a *Admin) getLogin(w http.ResponseWriter, r *http.Request) {
-	a.renderLogin(w, r, http.StatusOK, localNext(r.URL.Query().Get("next")), "")
+	next := localNext(r.URL.Query().Get("next"))
+	if _, err := a.sessionUser(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	a.renderLogin(w, r, http.StatusOK, next, "")
 }
 
 // postLogin checks the throttle, then the password, then opens a session with

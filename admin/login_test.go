@@ -147,3 +147,25 @@ func TestRoleGate(t *testing.T) {
 		t.Errorf("signed-out POST: got %d, want 401", r.status)
 	}
 }
+
+// TestSessionEndsWhenDisabled checks that disabling an account ends its
+// sessions at the next request, and that a signed-in browser skips the form.
+func TestSessionEndsWhenDisabled(t *testing.T) {
+	e := newLoginEnv(t)
+	pw := e.addUser("alice", RoleAdmin)
+	c := e.browser()
+	e.login(c, "alice", pw)
+	if r := e.do(c, "GET", "/admin/login?next=/admin/x", nil); r.status != 303 || r.header.Get("Location") != "/admin/x" {
+		t.Errorf("login page while signed in: got %d to %q", r.status, r.header.Get("Location"))
+	}
+	if _, err := e.store.wdb.ExecContext(t.Context(), `UPDATE users SET disabled = 1 WHERE username = 'alice'`); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do(c, "GET", "/admin/", nil); r.status != 303 {
+		t.Errorf("disabled user's session: got %d, want 303 to the login page", r.status)
+	}
+	var n int
+	if err := e.store.rdb.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("sessions of a disabled user: %d (%v), want 0", n, err)
+	}
+}
