@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (_
 		return nil, fmt.Errorf("first-run setup token: %w", err)
 	}
 	a.admin, err = admin.New(admin.Config{Logger: logger.With("component", "admin"),
-		SetupTokenFile: filepath.Join(cfg.DataDir, setupTokenFile)}, a.store)
+		SetupTokenFile: filepath.Join(cfg.DataDir, setupTokenFile), TURNCredentials: a.turnGrant}, a.store)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
@@ -183,7 +183,8 @@ func (a *Appliance) httpServers(dm *demux) []*server {
 	if root := a.certs.RootPEM(); root != nil {
 		caCert = caCertHandler(root)
 	}
-	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), signal: a.sfu.Handler(),
+	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), api: a.admin.APIHandler(),
+		signal: a.sfu.Handler(),
 		health: a.healthHandler(),
 		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http")})
 

@@ -63,6 +63,7 @@ func isDomainHost(hostport string, domains []string) bool {
 type routerParts struct {
 	web             http.Handler
 	admin           http.Handler
+	api             http.Handler // the JSON API, /api/v1
 	signal          http.Handler // the /ws signaling WebSocket
 	health          http.Handler
 	caCert          http.Handler // nil without a built-in CA
@@ -88,6 +89,7 @@ func newRouter(p routerParts) http.Handler {
 		r.Method(http.MethodGet, "/ca.crt", p.caCert)
 	}
 	r.Mount("/admin", p.admin)
+	r.Mount("/api/v1", p.api)
 	r.Method(http.MethodGet, "/ws", p.signal)
 	r.Mount("/", p.web)
 	return r

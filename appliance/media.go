@@ -108,12 +108,16 @@ func (a *Appliance) iceServers(participantID string) []webrtc.ICEServer {
 	if a.turn == nil {
 		return nil
 	}
-	user, pass := a.TURNCredentials(participantID)
-	return []webrtc.ICEServer{{
-		URLs:       turn.URLs(a.bannerHosts()[0], a.turnAddr.(*net.TCPAddr).Port, portOf(a.httpsLn)),
-		Username:   user,
-		Credential: pass,
-	}}
+	user, pass, _, uris := a.turnGrant(participantID)
+	return []webrtc.ICEServer{{URLs: uris, Username: user, Credential: pass}}
+}
+
+// turnGrant is what a TURN user gets: credentials, their lifetime and the
+// server URIs. The admin API hands out the same (POST /api/v1/turn/credentials).
+func (a *Appliance) turnGrant(user string) (username, password string, ttl time.Duration, uris []string) {
+	username, password = a.TURNCredentials(user)
+	uris = turn.URLs(a.bannerHosts()[0], a.turnAddr.(*net.TCPAddr).Port, portOf(a.httpsLn))
+	return username, password, turnCredentialTTL, uris
 }
 
 // MediaAddr is the bound address of the shared media UDP socket.
