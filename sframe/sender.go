@@ -32,6 +32,16 @@ func (s *Sender) KID() uint64 { return s.key.kid }
 // Suite is the cipher suite of the Sender.
 func (s *Sender) Suite() Suite { return s.key.suite }
 
+// Frames is the number of frames encrypted so far; Conclave rotates the key before 2^24.
+func (s *Sender) Frames() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exhausted {
+		return math.MaxUint64
+	}
+	return s.ctr
+}
+
 // Overhead is the number of bytes Encrypt adds to the next frame: header plus tag.
 func (s *Sender) Overhead() int {
 	s.mu.Lock()

@@ -143,6 +143,9 @@ func TestCounterNeverReused(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if snd.Frames() != 2000 {
+		t.Errorf("Frames() = %d, want 2000", snd.Frames())
+	}
 	if len(seen) != 2000 {
 		t.Errorf("%d distinct counters, want 2000", len(seen))
 	}
@@ -162,6 +165,9 @@ func TestCounterExhausted(t *testing.T) {
 		if _, _, err := rcv.Decrypt(nil, nil, ct); err != nil {
 			t.Errorf("ctr %d: %v", want, err)
 		}
+	}
+	if snd.Frames() != math.MaxUint64 {
+		t.Errorf("Frames() after wrap = %d", snd.Frames())
 	}
 	for range 2 {
 		if _, err := snd.Encrypt(nil, nil, []byte("x")); !errors.Is(err, ErrCounterExhausted) {
