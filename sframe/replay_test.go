@@ -2,6 +2,8 @@ package sframe
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -55,5 +57,30 @@ func TestReceiverReplay(t *testing.T) {
 	}
 	if _, _, err := rcv.Decrypt(nil, nil, frames[0]); err != nil {
 		t.Fatalf("after AddKey: %v", err)
+	}
+}
+
+// TestReplayConcurrent decrypts one frame from many goroutines at once: exactly one wins.
+func TestReplayConcurrent(t *testing.T) {
+	snd, rcv := newPair(t, AES128GCMSHA256, 64)
+	for range 50 {
+		ct, _ := snd.Encrypt(nil, nil, []byte("race"))
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				_, _, err := rcv.Decrypt(nil, nil, ct)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, ErrReplay):
+					t.Errorf("decrypt: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d goroutines decrypted the same frame", wins.Load())
+		}
 	}
 }

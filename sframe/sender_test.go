@@ -77,7 +77,13 @@ func TestDecryptErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
+	if !rcv.HasKey(64) {
+		t.Error("HasKey(64) false before RemoveKey")
+	}
 	rcv.RemoveKey(64)
+	if rcv.HasKey(64) {
+		t.Error("HasKey(64) true after RemoveKey")
+	}
 	if _, _, err := rcv.Decrypt(nil, nil, ct); !errors.Is(err, ErrUnknownKID) {
 		t.Errorf("removed key: %v", err)
 	}
@@ -198,6 +204,10 @@ func TestOverhead(t *testing.T) {
 		{16383, 255, 1 + 2 + 1 + 16},
 		{16383, 65535, 1 + 2 + 2 + 16},
 		{16383, 1<<24 - 1, 1 + 2 + 3 + 16},
+	}
+	ctr, _ := newPair(t, AES128CTRHMACSHA256_80, 64)
+	if got := ctr.Overhead(); got != 1+1+10 || ctr.Suite() != AES128CTRHMACSHA256_80 {
+		t.Errorf("suite 1 overhead %d suite %d", got, ctr.Suite())
 	}
 	for _, c := range cases {
 		snd, _ := newPair(t, AES128GCMSHA256, c.kid)
