@@ -36,3 +36,18 @@ func UnpackKID(v uint64) (KID, error) {
 func (k KID) String() string {
 	return fmt.Sprintf("%d/g%d/s%d", k.SenderIndex, k.Generation&3, k.Step&15)
 }
+
+// MaxStepsAhead is how many ratchet steps a receiver follows forward on its own (E2EE.md,
+// Keys 6: bounded window 8, never backwards).
+const MaxStepsAhead = 8
+
+// StepsAfter reports how many ratchet steps k is ahead of prev, for a receiver that sees a
+// new KID from a known sender: ok only for the same sender and generation and 1 to
+// MaxStepsAhead steps forward (mod 16); anything else is old, foreign or too far ahead.
+func (k KID) StepsAfter(prev KID) (n int, ok bool) {
+	if k.SenderIndex != prev.SenderIndex || (k.Generation^prev.Generation)&3 != 0 {
+		return 0, false
+	}
+	n = int((k.Step - prev.Step) & 15)
+	return n, n >= 1 && n <= MaxStepsAhead
+}

@@ -40,3 +40,27 @@ func TestKIDPack(t *testing.T) {
 		t.Errorf("string %q", s)
 	}
 }
+
+func TestKIDStepsAfter(t *testing.T) {
+	cases := []struct {
+		k, prev KID
+		n       int
+		ok      bool
+	}{
+		{KID{4, 1, 3}, KID{4, 1, 2}, 1, true},
+		{KID{4, 1, 10}, KID{4, 1, 2}, 8, true},
+		{KID{4, 1, 11}, KID{4, 1, 2}, 9, false}, // too far ahead
+		{KID{4, 1, 1}, KID{4, 1, 14}, 3, true},  // wraps mod 16
+		{KID{4, 1, 2}, KID{4, 1, 3}, 15, false}, // backwards
+		{KID{4, 1, 2}, KID{4, 1, 2}, 0, false},  // same step
+		{KID{4, 2, 3}, KID{4, 1, 2}, 0, false},  // other generation
+		{KID{5, 1, 3}, KID{4, 1, 2}, 0, false},  // other sender
+		{KID{4, 5, 3}, KID{4, 1, 2}, 1, true},   // generation compared mod 4
+	}
+	for _, c := range cases {
+		n, ok := c.k.StepsAfter(c.prev)
+		if n != c.n || ok != c.ok {
+			t.Errorf("%v after %v: %d %v, want %d %v", c.k, c.prev, n, ok, c.n, c.ok)
+		}
+	}
+}
