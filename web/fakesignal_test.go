@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -41,26 +40,18 @@ func newMeetingServer(t *testing.T) (*httptest.Server, *fakeSignal) {
 	ctx, cancel := context.WithCancel(context.Background())
 	fs := &fakeSignal{t: t, ctx: ctx, conns: make(chan *fakeConn, 8)}
 	h := web.Handler()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", appCSP)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
+	srv := newTLSServerFor(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ws" {
 			fs.accept(w, r)
 			return
 		}
 		h.ServeHTTP(w, r)
 	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = ln
-	srv.StartTLS()
+	// Cleanups run last-in first-out: the fake's connections end before
+	// the server closes.
 	t.Cleanup(func() {
 		cancel()
 		fs.wg.Wait()
-		srv.Close()
 	})
 	return srv, fs
 }

@@ -39,7 +39,12 @@ const appCSP = "default-src 'self'; script-src 'self'; worker-src 'self'; connec
 // newTLSServer serves web.Handler() on 127.0.0.1 with the appliance's headers.
 func newTLSServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	h := web.Handler()
+	return newTLSServerFor(t, web.Handler())
+}
+
+// newTLSServerFor serves h on 127.0.0.1 with the appliance's headers.
+func newTLSServerFor(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", appCSP)
 		w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -3,7 +3,6 @@ package web_test
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,19 +35,7 @@ func newSFrameFixture(t *testing.T) *sframeFixture {
 	mux := http.NewServeMux()
 	mux.Handle("/", product)
 	mux.HandleFunc("GET /sframe-test/{name}", serveSFrameTestFile)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", appCSP)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		mux.ServeHTTP(w, r)
-	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = ln
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := newTLSServerFor(t, mux)
 
 	base := staticBase(t, product) + "js/e2ee/"
 	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustSPKIs: []string{testenv.SPKIHash(srv.Certificate())}})
