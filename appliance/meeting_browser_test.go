@@ -108,16 +108,7 @@ func checkPageClean(t *testing.T, pp peerPage) {
 // click on Join to the first remote video frame on screen.
 func TestBrowserMeeting(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
-	host := strings.TrimPrefix(a.URL, "https://")
-	spki := testenv.LeafSPKI(t, host, "", a.RootPEM())
-	b := testenv.NewBrowser(t, testenv.BrowserOptions{
-		TrustSPKIs: []string{spki},
-		Timeout:    45 * time.Second,
-		// Three tabs of one browser must all keep rendering and decoding,
-		// as three people's browsers would.
-		ExtraFlags: []string{"disable-background-timer-throttling", "disable-renderer-backgrounding",
-			"disable-backgrounding-occluded-windows"},
-	})
+	b := meetingBrowser(t, a)
 	link := a.URL + "/r/t?name=%s&autojoin=1#k=" + randomKey(t)
 
 	pages := make([]peerPage, 0, 3)

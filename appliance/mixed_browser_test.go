@@ -2,7 +2,6 @@ package appliance_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,13 +13,7 @@ import (
 // the bot receives both browsers' audio and video.
 func TestBrowserMixedMeetingWithBot(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
-	host := strings.TrimPrefix(a.URL, "https://")
-	b := testenv.NewBrowser(t, testenv.BrowserOptions{
-		TrustSPKIs: []string{testenv.LeafSPKI(t, host, "", a.RootPEM())},
-		Timeout:    45 * time.Second,
-		ExtraFlags: []string{"disable-background-timer-throttling", "disable-renderer-backgrounding",
-			"disable-backgrounding-occluded-windows"},
-	})
+	b := meetingBrowser(t, a)
 	bot := joinBot(t, a, "mixed", "Bot", nil)
 	link := a.URL + "/r/mixed?name=%s&autojoin=1#k=" + randomKey(t)
 	var pages []peerPage

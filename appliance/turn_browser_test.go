@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"conclave/internal/testenv"
 )
@@ -15,15 +14,9 @@ import (
 // browser on an open network; video decodes both ways.
 func TestBrowserCallOnlyThroughTURNOverTLS(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
-	host := strings.TrimPrefix(a.URL, "https://")
-	b := testenv.NewBrowser(t, testenv.BrowserOptions{
-		// TURN URLs name "localhost" (the banner host of a loopback
-		// listener), the page is opened by IP: trust the leaves of both.
-		TrustSPKIs: []string{testenv.LeafSPKI(t, host, "", a.RootPEM()), testenv.LeafSPKI(t, host, "localhost", a.RootPEM())},
-		Timeout:    45 * time.Second,
-		ExtraFlags: []string{"disable-background-timer-throttling", "disable-renderer-backgrounding",
-			"disable-backgrounding-occluded-windows"},
-	})
+	// TURN URLs name "localhost" (the banner host of a loopback listener),
+	// the page is opened by IP: trust the leaves of both.
+	b := meetingBrowser(t, a, "localhost")
 	link := a.URL + "/r/firewalled?name=%s&autojoin=1%s#k=" + randomKey(t)
 	open := peerPage{name: "Open", p: b.NewPage(t)}
 	open.p.Navigate(fmt.Sprintf(link, "Open", ""))
