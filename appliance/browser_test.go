@@ -1,12 +1,15 @@
 package appliance_test
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"conclave/internal/testenv"
 )
@@ -22,15 +25,13 @@ func screenshotPath(t *testing.T, name string) string {
 }
 
 // TestBrowserLandingAndSetupOverBuiltInCA loads the pages a newcomer sees
-// first, in real Chromium, over HTTPS from the real appliance. The browser
-// accepts only the leaf that the test has verified against the built-in
-// root (testenv.LeafSPKI), so a wrong chain fails the test.
+// first, in real Chromium, over HTTPS from the real appliance, with the
+// built-in CA's root installed in the browser's certificate store.
 func TestBrowserLandingAndSetupOverBuiltInCA(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
-	host := strings.TrimPrefix(a.URL, "https://")
-	spki := testenv.LeafSPKI(t, host, "", a.RootPEM())
-	spkiLocalhost := testenv.LeafSPKI(t, host, "localhost", a.RootPEM())
-	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustSPKIs: []string{spki, spkiLocalhost}})
+	// The browser trusts the built-in root itself, as a person who
+	// downloaded /ca.crt and installed it: nothing is pinned.
+	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustRootPEM: a.RootPEM()})
 
 	p := b.NewPage(t)
 	p.Navigate(a.URL + "/")
@@ -46,6 +47,14 @@ func TestBrowserLandingAndSetupOverBuiltInCA(t *testing.T) {
 	}
 	if e := p.ConsoleErrors(); len(e) != 0 {
 		t.Errorf("landing: console errors %q", e)
+	}
+
+	// Control: a browser without the root refuses the same page.
+	untrusting := testenv.NewBrowser(t, testenv.BrowserOptions{}).NewPage(t)
+	ctx, cancel := context.WithTimeout(untrusting.Context(), 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(a.URL+"/")); err == nil || !strings.Contains(err.Error(), "CERT") {
+		t.Errorf("a browser without the built-in root: got %v, want a certificate error", err)
 	}
 
 	setup := b.NewPage(t)

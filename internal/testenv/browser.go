@@ -78,6 +78,11 @@ type BrowserOptions struct {
 	// means 1280x800.
 	Width, Height int64
 
+	// TrustRootPEM, when set, is installed as a trusted root CA in the
+	// browser's own NSS database, as a person installs /ca.crt: every
+	// server certificate that chains to it is trusted, with no pinning.
+	TrustRootPEM []byte
+
 	// ExtraFlags are added to the command line, each "name" or
 	// "name=value" without the leading dashes; they override the defaults
 	// of the same name. See ScreenCaptureFlags.
@@ -114,6 +119,9 @@ func NewBrowser(t testing.TB, o BrowserOptions) *Browser {
 		} else {
 			opts = append(opts, chromedp.Flag(name, true))
 		}
+	}
+	if o.TrustRootPEM != nil {
+		opts = append(opts, trustRootOptions(t, o.TrustRootPEM)...)
 	}
 	opts = append(opts, chromedp.CombinedOutput(b.output))
 
