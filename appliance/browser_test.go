@@ -69,20 +69,14 @@ func TestBrowserLandingAndSetupOverBuiltInCA(t *testing.T) {
 	}
 }
 
-// meetingBrowser starts Chromium for meeting tests: it trusts the
-// appliance's leaf for its IP address and for each of serverNames (checked
-// against the built-in root first), and keeps background tabs rendering and
-// decoding, as several people's browsers would.
-func meetingBrowser(t *testing.T, a *testenv.Appliance, serverNames ...string) *testenv.Browser {
+// meetingBrowser starts Chromium for meeting tests with the built-in root
+// installed, and keeps background tabs rendering and decoding, as several
+// people's browsers would.
+func meetingBrowser(t *testing.T, a *testenv.Appliance) *testenv.Browser {
 	t.Helper()
-	host := strings.TrimPrefix(a.URL, "https://")
-	spkis := []string{testenv.LeafSPKI(t, host, "", a.RootPEM())}
-	for _, name := range serverNames {
-		spkis = append(spkis, testenv.LeafSPKI(t, host, name, a.RootPEM()))
-	}
 	return testenv.NewBrowser(t, testenv.BrowserOptions{
-		TrustSPKIs: spkis,
-		Timeout:    45 * time.Second,
+		TrustRootPEM: a.RootPEM(),
+		Timeout:      45 * time.Second,
 		ExtraFlags: []string{"disable-background-timer-throttling", "disable-renderer-backgrounding",
 			"disable-backgrounding-occluded-windows"},
 	})

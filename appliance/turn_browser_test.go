@@ -14,9 +14,7 @@ import (
 // browser on an open network; video decodes both ways.
 func TestBrowserCallOnlyThroughTURNOverTLS(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
-	// TURN URLs name "localhost" (the banner host of a loopback listener),
-	// the page is opened by IP: trust the leaves of both.
-	b := meetingBrowser(t, a, "localhost")
+	b := meetingBrowser(t, a)
 	link := a.URL + "/r/firewalled?name=%s&autojoin=1%s#k=" + randomKey(t)
 	open := peerPage{name: "Open", p: b.NewPage(t)}
 	open.p.Navigate(fmt.Sprintf(link, "Open", ""))
