@@ -32,6 +32,7 @@ func (a *Admin) apiRoutes() http.Handler {
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { a.apiError(w, r, errMethodNotAllowed) })
 	r.With(serviceTokenOnly(a)).Get("/users", a.apiListUsers)
 	r.With(serviceTokenOnly(a)).Post("/users", a.apiCreateUser)
+	a.roomAPIRoutes(r)
 	if a.cfg.TURNCredentials != nil {
 		r.Post("/turn/credentials", a.apiTURNCredentials)
 	}

@@ -28,6 +28,17 @@ var (
 	// ErrPasswordTooLong means a password is longer than the maximum accepted length.
 	ErrPasswordTooLong = errors.New("admin: password too long: use at most 1024 bytes")
 
+	// ErrInvalidSlug means a room slug is not 1 to 64 of a-z, 0-9, '-' or '_'
+	// (the meeting page's rule for room names in /r/ROOM).
+	ErrInvalidSlug = errors.New("admin: invalid slug: use 1 to 64 of a-z, 0-9, '-' or '_'")
+	// ErrInvalidAccess means a room's access is not public, password or members.
+	ErrInvalidAccess = errors.New("admin: invalid access: want public, password or members")
+	// ErrRoomPassword means a room's password does not fit its access: access
+	// "password" needs one, and the other kinds take none.
+	ErrRoomPassword = errors.New("admin: room password: access password needs one, public and members rooms take none")
+	// ErrInvalidMaxParticipants means a room's participant limit is outside 0 (no limit) to maxRoomParticipants.
+	ErrInvalidMaxParticipants = errors.New("admin: invalid max_participants: want 0 (no limit) to 1000")
+
 	// ErrInvalidCredentials means the username or the password is wrong. It
 	// deliberately does not say which.
 	ErrInvalidCredentials = errors.New("admin: invalid username or password")
@@ -85,6 +96,11 @@ func errorClasses() []errorClass {
 		{ErrInvalidRole, http.StatusBadRequest, "invalid_role"},
 		{ErrWeakPassword, http.StatusBadRequest, "weak_password"},
 		{ErrPasswordTooLong, http.StatusBadRequest, "password_too_long"},
+		{ErrInvalidName, http.StatusBadRequest, "invalid_name"},
+		{ErrInvalidSlug, http.StatusBadRequest, "invalid_slug"},
+		{ErrInvalidAccess, http.StatusBadRequest, "invalid_access"},
+		{ErrRoomPassword, http.StatusBadRequest, "invalid_room_password"},
+		{ErrInvalidMaxParticipants, http.StatusBadRequest, "invalid_max_participants"},
 	}
 }
 
