@@ -131,3 +131,27 @@ func TestAPIRoomLocation(t *testing.T) {
 		t.Errorf("got %d Location %q, want 201 /api/v1/rooms/bio", resp.StatusCode, got)
 	}
 }
+
+// TestAPIRoomsDocExamples replays the bodies docs/api.md shows, in its order.
+func TestAPIRoomsDocExamples(t *testing.T) {
+	srv, tok := newAPIServer(t, nil)
+	const js = "application/json"
+	steps := []apiStep{
+		{name: "create", method: "POST", path: "/api/v1/rooms", token: tok, ctype: js,
+			body: `{"slug": "maths-7b", "name": "Maths 7B", "access": "password", "password": "pythagoras 7b",
+       "lobby": true, "max_participants": 30}`, want: 201,
+			contains: []string{`"has_password":true`, `"lobby":true`, `"max_participants":30`}},
+		{name: "members", method: "PATCH", path: "/api/v1/rooms/maths-7b", token: tok, ctype: js,
+			body: `{"access": "members", "lobby": false}`, want: 200,
+			contains: []string{`"access":"members"`, `"has_password":false`, `"lobby":false`}},
+		{name: "new password", method: "PATCH", path: "/api/v1/rooms/maths-7b", token: tok, ctype: js,
+			body: `{"access": "password", "password": "new room password"}`, want: 200,
+			contains: []string{`"access":"password"`, `"has_password":true`}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) { st.run(t, srv) })
+	}
+	if status, _ := doNoBody(t, srv, "DELETE", "/api/v1/rooms/maths-7b", tok); status != 204 {
+		t.Errorf("delete: got %d, want 204", status)
+	}
+}
