@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"conclave/appliance"
 	"conclave/internal/testenv"
 )
 
@@ -51,5 +52,35 @@ func TestAPITURNCredentialsWithToken(t *testing.T) {
 	}
 	if resp := do(http.MethodGet, "/api/v1/users", token); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /api/v1/users: got %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestTURNURIsNameThePublicIP: behind 1:1 NAT (--public-ip, no domain)
+// remote clients must be told the public address, not the LAN one.
+func TestTURNURIsNameThePublicIP(t *testing.T) {
+	a := testenv.StartAppliance(t, testenv.Options{Configure: func(c *appliance.Config) { c.PublicIP = "203.0.113.7" }})
+	code, out, stderr := runMain(t, "", "admin", "token", "create", "--data", a.Config.DataDir, "--name", "nat")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/api/v1/turn/credentials", nil)
+	req.Header.Set("Authorization", "Bearer "+lines[len(lines)-1])
+	resp, err := a.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var creds struct{ URIs []string }
+	if err := json.NewDecoder(resp.Body).Decode(&creds); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range creds.URIs {
+		if !strings.Contains(u, "203.0.113.7:") {
+			t.Errorf("URI %q does not name the public IP", u)
+		}
+	}
+	if len(creds.URIs) != 3 {
+		t.Errorf("got %d URIs, want 3", len(creds.URIs))
 	}
 }

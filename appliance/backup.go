@@ -65,7 +65,9 @@ func Backup(ctx context.Context, dataDir, dst string, progress io.Writer) error 
 	if err := writeArchive(tmpArchive, dbCopy, dataDir, progress); err != nil {
 		return err
 	}
-	if err := os.Rename(tmpArchive, dst); err != nil {
+	// A hard link, unlike a rename, fails if dst appeared meanwhile (two
+	// cron runs), so nothing is ever overwritten.
+	if err := os.Link(tmpArchive, dst); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
@@ -146,7 +148,9 @@ func addFile(tw *tar.Writer, path, name string) error {
 	if err := tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("backup %s: %w", name, err)
 	}
-	if _, err := io.Copy(tw, f); err != nil {
+	// CopyN: a file the running server rewrites meanwhile must not make the
+	// entry longer than its header says.
+	if _, err := io.CopyN(tw, f, info.Size()); err != nil {
 		return fmt.Errorf("backup %s: %w", name, err)
 	}
 	return nil

@@ -90,7 +90,7 @@ func (a *Appliance) printBanner() {
 	}
 	if u := a.SetupURL(); u != "" {
 		fmt.Fprintf(&b, "\n  First run: create the admin account within an hour at\n    %s\n", u)
-		fmt.Fprintf(&b, "  (the link is also in %s)\n", filepath.Join(a.cfg.DataDir, setupTokenFile))
+		fmt.Fprintf(&b, "  (the token is also in %s)\n", filepath.Join(a.cfg.DataDir, setupTokenFile))
 	}
 	b.WriteString("\n")
 	_, _ = a.out.Write([]byte(b.String()))

@@ -143,14 +143,25 @@ func (d *demux) run(ctx context.Context) {
 	defer d.redirect.Close()
 	stop := context.AfterFunc(ctx, func() { d.ln.Close() })
 	defer stop()
+	var backoff time.Duration
 	for {
 		conn, err := d.ln.Accept()
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				d.logger.Error("accept on TLS port", slog.Any("err", err))
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of file descriptors and the like: wait and go on, as
+			// net/http does, rather than take the whole server down.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			d.logger.Error("accept on TLS port; retrying", slog.Any("err", err), slog.Duration("backoff", backoff))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			continue
 		}
+		backoff = 0
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()

@@ -183,6 +183,7 @@ func TestHTTPSRedirect(t *testing.T) {
 		{"192.168.1.5:8080", "8443", "/x?y=z", "https://192.168.1.5:8443/x?y=z"},
 		{"[fd00::5]:8080", "8443", "/", "https://[fd00::5]:8443/"},
 		{"[fd00::5]", "443", "/", "https://[fd00::5]/"},
+		{"[::1]", "8443", "/", "https://[::1]:8443/"},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()

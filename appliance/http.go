@@ -166,6 +166,7 @@ func httpsRedirect(httpsPort int) http.Handler {
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
 			host = h
 		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]") // "[::1]" without a port
 		if host == "" {
 			http.Error(w, "missing Host header", http.StatusBadRequest)
 			return

@@ -214,3 +214,43 @@ func TestDataDirLockIsReleasedOnFailedStart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRestoreGivesFilesToTheDataDirOwner: restore runs as root, the
+// service as the conclave user; the restored files must be the service's.
+// A stale WAL beside a missing database is refused without --force.
+func TestRestoreGivesFilesToTheDataDirOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to hand files to another user")
+	}
+	a := testenv.StartAppliance(t, testenv.Options{})
+	backup := filepath.Join(t.TempDir(), "b.tar.gz")
+	if code, _, stderr := runMain(t, "", "backup", "--data", a.Config.DataDir, backup); code != 0 {
+		t.Fatal(stderr)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const nobody = 65534
+	if err := os.Chown(dir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "conclave.db-wal"), []byte("stale"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runMain(t, "", "restore", "--data", dir, backup); code == 0 || !strings.Contains(stderr, "conclave.db-wal") {
+		t.Fatalf("restore beside a stale WAL: exit %d %q, want a refusal naming it", code, stderr)
+	}
+	if code, _, stderr := runMain(t, "", "restore", "--force", "--data", dir, backup); code != 0 {
+		t.Fatalf("restore --force: %s", stderr)
+	}
+	for _, name := range []string{"conclave.db", "pki/root.crt", "pki/root.key"} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := info.Sys().(*syscall.Stat_t); st.Uid != nobody {
+			t.Errorf("%s: owner %d, want the data directory's owner %d", name, st.Uid, nobody)
+		}
+	}
+}

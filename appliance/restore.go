@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"conclave/admin"
@@ -54,8 +56,13 @@ func Restore(ctx context.Context, archive, dataDir string, force bool) (aside st
 		return "", err
 	}
 	defer lock.release()
-	if _, err := os.Stat(filepath.Join(dataDir, dbFile)); err == nil && !force {
-		return "", fmt.Errorf("restore: %s already has a database; use --force to move it aside", dataDir)
+	if !force {
+		// A WAL left beside a restored database would be replayed into it.
+		for _, name := range []string{dbFile, dbFile + "-wal", dbFile + "-shm"} {
+			if _, err := os.Lstat(filepath.Join(dataDir, name)); err == nil {
+				return "", fmt.Errorf("restore: %s already has %s; use --force to move it aside", dataDir, name)
+			}
+		}
 	}
 
 	staging, err := os.MkdirTemp(dataDir, ".restore-*")
@@ -87,7 +94,40 @@ func Restore(ctx context.Context, archive, dataDir string, force bool) (aside st
 	if err != nil {
 		return aside, fmt.Errorf("restore: the restored database does not open: %w", err)
 	}
-	return aside, s.Close()
+	if err := s.Close(); err != nil {
+		return aside, fmt.Errorf("restore: %w", err)
+	}
+	return aside, chownLikeDir(dataDir, []string{dbFile, dbFile + "-wal", dbFile + "-shm", certsDir, pkiDir})
+}
+
+// chownLikeDir gives the restored files the owner of the data directory:
+// restore runs as root, the service as the conclave user (conclave install),
+// which could not open root's 0600 files.
+func chownLikeDir(dataDir string, names []string) error {
+	info, err := os.Stat(dataDir)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Geteuid() && int(st.Gid) == os.Getegid() {
+		return nil
+	}
+	for _, name := range names {
+		root := filepath.Join(dataDir, name)
+		if _, err := os.Lstat(root); err != nil {
+			continue
+		}
+		err := filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(path, int(st.Uid), int(st.Gid))
+		})
+		if err != nil {
+			return fmt.Errorf("restore: give %s to the data directory's owner: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // moveAside moves the current database (with its WAL files) and certificate
