@@ -52,15 +52,7 @@ func (st apiStep) run(t *testing.T, srv *httptest.Server) {
 	if st.ctype != "" {
 		req.Header.Set("Content-Type", st.ctype)
 	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := roundTrip(t, srv.Client(), req)
 	if resp.StatusCode != st.want || resp.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("got %d %q, want %d application/json; body %s", resp.StatusCode,
 			resp.Header.Get("Content-Type"), st.want, b)

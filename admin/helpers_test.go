@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -86,4 +88,20 @@ func dbFilesContain(t *testing.T, path, needle string) bool {
 		}
 	}
 	return false
+}
+
+// roundTrip sends req and returns the response with its body read and
+// closed.
+func roundTrip(t *testing.T, c *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
 }

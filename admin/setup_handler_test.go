@@ -58,15 +58,7 @@ func (st httpStep) run(t *testing.T, srv *httptest.Server) string {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := roundTrip(t, srv.Client(), req)
 	if resp.StatusCode != st.want {
 		t.Errorf("status: got %d, want %d; body:\n%s", resp.StatusCode, st.want, b)
 	}

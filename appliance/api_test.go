@@ -14,12 +14,7 @@ import (
 // API, whose TURN credentials carry every transport of this appliance.
 func TestAPITURNCredentialsWithToken(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
-	code, out, stderr := runMain(t, "", "admin", "token", "create", "--data", a.Config.DataDir, "--name", "turn-minter")
-	if code != 0 {
-		t.Fatalf("token create: %s", stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	token := lines[len(lines)-1]
+	token := createToken(t, a.Config.DataDir, "turn-minter")
 
 	do := func(method, path, bearer string) *http.Response {
 		req, _ := http.NewRequest(method, a.URL+path, nil)
@@ -59,13 +54,8 @@ func TestAPITURNCredentialsWithToken(t *testing.T) {
 // remote clients must be told the public address, not the LAN one.
 func TestTURNURIsNameThePublicIP(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{Configure: func(c *appliance.Config) { c.PublicIP = "203.0.113.7" }})
-	code, out, stderr := runMain(t, "", "admin", "token", "create", "--data", a.Config.DataDir, "--name", "nat")
-	if code != 0 {
-		t.Fatal(stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/api/v1/turn/credentials", nil)
-	req.Header.Set("Authorization", "Bearer "+lines[len(lines)-1])
+	req.Header.Set("Authorization", "Bearer "+createToken(t, a.Config.DataDir, "nat"))
 	resp, err := a.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -83,4 +73,16 @@ func TestTURNURIsNameThePublicIP(t *testing.T) {
 	if len(creds.URIs) != 3 {
 		t.Errorf("got %d URIs, want 3", len(creds.URIs))
 	}
+}
+
+// createToken makes an API token with the CLI and returns it (the last
+// line of its output).
+func createToken(t *testing.T, dataDir, name string) string {
+	t.Helper()
+	code, out, stderr := runMain(t, "", "admin", "token", "create", "--data", dataDir, "--name", name)
+	if code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
 }

@@ -130,19 +130,14 @@ func TestHTTPPortRedirectsToHTTPS(t *testing.T) {
 
 func TestMetricsOnTheirOwnListener(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
-	resp, err := http.Get("http://" + a.MetricsAddr().String() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := metrics(t, a)
 	for _, want := range []string{"go_goroutines", "process_resident_memory_bytes", "conclave_build_info"} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
 	// And not on the public port.
-	resp, err = a.Client.Get(a.URL + "/metrics")
+	resp, err := a.Client.Get(a.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,14 +65,7 @@ func TestVP8KeyFrames(t *testing.T) {
 
 // TestJumpToKeyframe: a PLI makes the next frame sent the next key frame of the clip.
 func TestJumpToKeyframe(t *testing.T) {
-	vp8, err := loadVP8(videoIVF)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opus, err := loadOpus(audioOgg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vp8, opus := loadClips(t)
 	tests := []struct {
 		name       string
 		clip       clip
@@ -122,14 +115,7 @@ func TestLoadClipRejects(t *testing.T) {
 // timestamp is the previous frame's plus its duration, including across the wrap of the clip
 // and across the 16- and 32-bit wraps of the counters.
 func TestLooperContinuity(t *testing.T) {
-	vp8, err := loadVP8(videoIVF)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opus, err := loadOpus(audioOgg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vp8, opus := loadClips(t)
 	tests := []struct {
 		name string
 		clip clip
@@ -276,4 +262,18 @@ func TestNewSourcesTracks(t *testing.T) {
 	if srcs[0].mid == srcs[1].mid {
 		t.Errorf("both sources use mid %q", srcs[0].mid)
 	}
+}
+
+// loadClips loads the embedded video and audio clips.
+func loadClips(t *testing.T) (vp8, opus clip) {
+	t.Helper()
+	vp8, err := loadVP8(videoIVF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opus, err = loadOpus(audioOgg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vp8, opus
 }

@@ -1,7 +1,8 @@
 package turn
 
 import (
-	"bytes"
+	"conclave/internal/syncbuf"
+
 	"context"
 	"errors"
 	"fmt"
@@ -28,25 +29,7 @@ type testServer struct {
 	udpAddr netip.AddrPort
 	tcpAddr netip.AddrPort
 	reg     *prometheus.Registry
-	logs    *syncBuffer
-}
-
-// syncBuffer is a goroutine-safe log sink, so tests can grep the logs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs    *syncbuf.Buffer
 }
 
 // startServer starts a Server on 127.0.0.1 UDP and TCP with random ports.
@@ -62,7 +45,7 @@ func startServer(t testing.TB, edit func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{secret: []byte("test-secret-0123456789"), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	ts := &testServer{secret: []byte("test-secret-0123456789"), reg: prometheus.NewRegistry(), logs: &syncbuf.Buffer{}}
 	cfg := Config{
 		Logger:       slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registerer:   ts.reg,
@@ -145,7 +128,7 @@ func startPeer(t testing.TB) int {
 func tryPeer(t testing.TB, bin string) (int, error) {
 	port := freeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd := exec.CommandContext(ctx, bin, "-L", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -5,7 +5,8 @@
 package testenv
 
 import (
-	"bytes"
+	"conclave/internal/syncbuf"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -153,23 +154,7 @@ func (ta *Appliance) Stop() error {
 }
 
 // SyncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type SyncBuffer = syncbuf.Buffer
 
 // ToolsRequired reports whether tests must fail, not skip, when an external
 // tool (chromium, turnutils_uclient) is missing: CI sets

@@ -1,7 +1,8 @@
 package certs
 
 import (
-	"bytes"
+	"conclave/internal/syncbuf"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,7 +16,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,29 +23,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// syncBuffer collects log output from goroutines that may outlive a test
-// (t.Log would panic then); it is dumped when the test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testLogger returns a debug logger whose output is shown only on failure.
 func testLogger(t *testing.T, name string) *slog.Logger {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &syncbuf.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("CERTS_TEST_LOG") != "" {
 			t.Logf("%s log:\n%s", name, buf.String())

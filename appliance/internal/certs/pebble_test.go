@@ -1,6 +1,8 @@
 package certs
 
 import (
+	"conclave/internal/syncbuf"
+
 	"crypto/x509"
 	"encoding/pem"
 	"io"
@@ -40,7 +42,7 @@ type pebbleServer struct {
 	TLSRootFile  string // --acme-ca-root: the httptest server's certificate
 	srv          *httptest.Server
 	orders       atomic.Int64 // POSTs to new-order
-	log          *syncBuffer
+	log          *syncbuf.Buffer
 	hold         chan struct{} // closed by releaseOrders; nil = no hold
 	release      sync.Once
 }
@@ -67,7 +69,7 @@ func startPebble(t *testing.T, opts pebbleOptions) *pebbleServer {
 	} else {
 		t.Setenv("PEBBLE_VA_ALWAYS_VALID", "0")
 	}
-	p := &pebbleServer{log: &syncBuffer{}}
+	p := &pebbleServer{log: &syncbuf.Buffer{}}
 	if opts.holdOrders {
 		p.hold = make(chan struct{})
 	}
