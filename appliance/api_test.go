@@ -51,7 +51,7 @@ func TestAPITURNCredentialsWithToken(t *testing.T) {
 }
 
 // TestTURNURIsNameThePublicIP: behind 1:1 NAT (--public-ip, no domain)
-// remote clients must be told the public address, not the LAN one.
+// the banner and the TURN URIs must give the public address, not the LAN one.
 func TestTURNURIsNameThePublicIP(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{Configure: func(c *appliance.Config) { c.PublicIP = "203.0.113.7" }})
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/api/v1/turn/credentials", nil)
@@ -72,6 +72,9 @@ func TestTURNURIsNameThePublicIP(t *testing.T) {
 	}
 	if len(creds.URIs) != 3 {
 		t.Errorf("got %d URIs, want 3", len(creds.URIs))
+	}
+	if !strings.Contains(a.Stdout.String(), "https://203.0.113.7:") {
+		t.Errorf("the banner does not offer the public address:\n%s", a.Stdout.String())
 	}
 }
 

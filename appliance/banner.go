@@ -20,6 +20,10 @@ func (a *Appliance) bannerHosts() []string {
 	if len(a.cfg.Domains) > 0 {
 		return a.cfg.Domains
 	}
+	if a.cfg.PublicIP != "" {
+		// Behind 1:1 NAT the LAN addresses are no use to anyone outside.
+		return []string{a.cfg.PublicIP}
+	}
 	if isLoopbackAddr(a.httpsLn.Addr().String()) {
 		return []string{"localhost"}
 	}

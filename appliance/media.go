@@ -116,11 +116,7 @@ func (a *Appliance) iceServers(participantID string) []webrtc.ICEServer {
 // server URIs. The admin API hands out the same (POST /api/v1/turn/credentials).
 func (a *Appliance) turnGrant(user string) (username, password string, ttl time.Duration, uris []string) {
 	username, password = a.TURNCredentials(user)
-	host := a.bannerHosts()[0]
-	if a.cfg.PublicIP != "" && len(a.cfg.Domains) == 0 {
-		host = a.cfg.PublicIP // behind 1:1 NAT the LAN address is no use to remote clients
-	}
-	uris = turn.URLs(host, a.turnAddr.(*net.TCPAddr).Port, portOf(a.httpsLn))
+	uris = turn.URLs(a.bannerHosts()[0], a.turnAddr.(*net.TCPAddr).Port, portOf(a.httpsLn))
 	return username, password, turnCredentialTTL, uris
 }
 
