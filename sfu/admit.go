@@ -122,11 +122,12 @@ func (s *SFU) welcome(p, old *Participant, res joinResult) {
 	if roster == nil {
 		roster = []ParticipantInfo{}
 	}
-	p.send(encode(welcomeOut{Type: "welcome", V: protocolVersion, ParticipantID: p.id, ResumeToken: p.token,
-		Resumed: old != nil, ICEServers: ice, Participants: roster,
+	p.send(encode(welcomeOut{Type: "welcome", V: protocolVersion, ParticipantID: p.id, Index: int(p.index),
+		ResumeToken: p.token,
+		Resumed:     old != nil, ICEServers: ice, Participants: roster,
 		Limits: limitsJSON{MaxParticipants: s.cfg.MaxParticipants, MaxTracks: s.cfg.MaxTracksPerParticipant,
 			MaxMessageBytes: s.cfg.MaxMessageBytes}}))
-	info := ParticipantInfo{ID: p.id, Name: p.name, Tracks: []TrackInfo{}}
+	info := p.baseInfo()
 	kind := "participant-joined"
 	if old != nil {
 		kind = "participant-updated"

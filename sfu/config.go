@@ -62,7 +62,9 @@ type Config struct {
 	// Authorizer admits joins. Nil lets anyone join any room.
 	Authorizer Authorizer
 
-	// MaxParticipants per room (default 100).
+	// MaxParticipants per room (default 100, at most 255: every
+	// participant holds one of the 255 E2EE sender indexes of its room).
+	// A Grant may set a room's limit per join (Grant.MaxParticipants).
 	MaxParticipants int
 	// MaxTracksPerParticipant (default 4: camera, microphone, screen,
 	// screen audio).
@@ -112,6 +114,9 @@ const (
 	DefaultMaxTracksPerParticipant = 4
 	DefaultMaxMessageBytes         = 64 << 10
 	DefaultResumeWindow            = 30 * time.Second
+	// MaxSenderIndex is the largest E2EE sender index, and so the most
+	// participants a room can hold (docs/e2ee.md: 8 bits of the key ID).
+	MaxSenderIndex = 255
 )
 
 // withDefaults returns c with every zero optional field set to its default.
@@ -164,6 +169,9 @@ func (c Config) Validate() error {
 	}
 	for _, name := range c.negativeFields() {
 		add("%s must not be negative", name)
+	}
+	if c.MaxParticipants > MaxSenderIndex {
+		add("MaxParticipants %d is more than the %d sender indexes of a room", c.MaxParticipants, MaxSenderIndex)
 	}
 	if c.MaxMessageBytes > 0 && c.MaxMessageBytes < 4096 {
 		add("MaxMessageBytes %d is too small for an SDP (at least 4096)", c.MaxMessageBytes)

@@ -11,8 +11,11 @@ import (
 // ParticipantInfo describes a participant as the room and the admin panel
 // see it. It is also the "participant" object of docs/protocol.md.
 type ParticipantInfo struct {
-	ID     string      `json:"id"`
-	Name   string      `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Index is the participant's E2EE sender index, 1-255, unique among
+	// the room's current participants and kept across a resume.
+	Index  int         `json:"index"`
 	Tracks []TrackInfo `json:"tracks"`
 }
 
@@ -32,6 +35,7 @@ type welcomeOut struct {
 	Type          string             `json:"type"`
 	V             int                `json:"v"`
 	ParticipantID string             `json:"participantId"`
+	Index         int                `json:"index"`
 	ResumeToken   string             `json:"resumeToken"`
 	Resumed       bool               `json:"resumed"`
 	ICEServers    []webrtc.ICEServer `json:"iceServers"`

@@ -18,6 +18,7 @@ import (
 type Participant struct {
 	id       string
 	name     string
+	index    uint8 // E2EE sender index; set by Room.join, then fixed
 	room     *Room
 	sfu      *SFU
 	logger   *slog.Logger
@@ -97,6 +98,11 @@ func newParticipant(s *SFU, roomName, id, name string, sock *socket) (*Participa
 
 // ID is the participant's ID.
 func (p *Participant) ID() string { return p.id }
+
+// baseInfo is p's participant object without its tracks.
+func (p *Participant) baseInfo() ParticipantInfo {
+	return ParticipantInfo{ID: p.id, Name: p.name, Index: int(p.index), Tracks: []TrackInfo{}}
+}
 
 // send queues a message for the client, if a socket is attached.
 func (p *Participant) send(msg []byte) {

@@ -53,6 +53,7 @@ type serverMsg struct {
 	SDP           string                `json:"sdp"`
 	Tracks        map[string]offerTrack `json:"tracks"`
 	ParticipantID string                `json:"participantId"`
+	Index         int                   `json:"index"`
 	ResumeToken   string                `json:"resumeToken"`
 	Resumed       bool                  `json:"resumed"`
 	TrackID       string                `json:"trackId"`

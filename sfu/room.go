@@ -48,7 +48,10 @@ func (r *Room) join(p, old *Participant) (joinResult, error) {
 	if old != nil && r.members[old.id] == old {
 		res.replaced = r.published[old.id]
 		delete(r.published, old.id)
+		p.index = old.index // the E2EE sender index survives a resume
 	} else if len(r.members) >= r.max {
+		return res, ErrRoomFull
+	} else if p.index = r.freeIndexLocked(); p.index == 0 {
 		return res, ErrRoomFull
 	}
 	for id, m := range r.members {
@@ -61,6 +64,22 @@ func (r *Room) join(p, old *Participant) (joinResult, error) {
 	}
 	r.members[p.id] = p
 	return res, nil
+}
+
+// freeIndexLocked is the lowest sender index (1-255) no member holds, or
+// 0 when all are taken. Indexes are the sender field of E2EE key IDs
+// (docs/e2ee.md): unique among current members, reused after a leave.
+func (r *Room) freeIndexLocked() uint8 {
+	var used [MaxSenderIndex + 1]bool
+	for _, m := range r.members {
+		used[m.index] = true
+	}
+	for i := 1; i <= MaxSenderIndex; i++ {
+		if !used[i] {
+			return uint8(i)
+		}
+	}
+	return 0
 }
 
 // leave removes p if it is still the member with its ID, and reports the
@@ -167,7 +186,7 @@ func (r *Room) participantInfo(p *Participant) ParticipantInfo {
 }
 
 func (r *Room) infoLocked(p *Participant) ParticipantInfo {
-	info := ParticipantInfo{ID: p.id, Name: p.name, Tracks: []TrackInfo{}}
+	info := p.baseInfo()
 	for _, u := range r.published[p.id] {
 		info.Tracks = append(info.Tracks, u.Info())
 	}
