@@ -31,9 +31,13 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: webrtc.TypeRTCPFBTransportCC},
 }
 
-// mediaCodecs lists the codecs we forward, with Chrome's usual payload types.
-// Only codecs whose payload an E2EE client can keep opaque to us; no RED and
-// no ULPFEC (an SFU cannot strip redundancy it cannot read).
+// mediaCodecs lists the codecs we forward, with Chrome's usual payload
+// types: VP8, VP9 and Opus, and RTX for the video codecs. Every room is
+// end-to-end encrypted, so only codecs whose clear prefix the clients and we
+// agree on (docs/e2ee.md) are negotiated: no H.264 or AV1 (they need
+// NAL/OBU-aware encryption), and no RED, ULPFEC or FlexFEC (an SFU cannot
+// strip or rebuild redundancy it cannot read). pion answers and offers only
+// registered codecs, so a client offer of RED or FEC gets an answer without.
 func mediaCodecs() []struct {
 	kind  webrtc.RTPCodecType
 	codec webrtc.RTPCodecParameters
@@ -59,10 +63,6 @@ func mediaCodecs() []struct {
 		{v, video(webrtc.MimeTypeVP8, "", 96)}, {v, rtx(96, 97)},
 		{v, video(webrtc.MimeTypeVP9, "profile-id=0", 98)}, {v, rtx(98, 99)},
 		{v, video(webrtc.MimeTypeVP9, "profile-id=2", 100)}, {v, rtx(100, 101)},
-		{v, video(webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", 125)},
-		{v, rtx(125, 107)},
-		{v, video(webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", 102)},
-		{v, rtx(102, 103)},
 	}
 }
 
