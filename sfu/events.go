@@ -78,6 +78,8 @@ func (p *Participant) handleMessage(m clientMessage) {
 	case muteMsg:
 		p.onMute(m)
 	case relayMsg:
+		// E2EE keys, chat and reactions: log the size, never the data.
+		p.logger.Debug("relay", "bytes", len(m.Data), "to_one", m.To != "")
 		p.room.relay(p, m.To, m.Data)
 	case leaveMsg:
 		p.end = &ending{reason: "left", code: websocket.StatusNormalClosure}
