@@ -8,8 +8,10 @@
 //
 // The payload is opaque. Media is end-to-end encrypted by the clients, so the
 // forwarding path reads and rewrites only RTP headers (SSRC, sequence number,
-// timestamp, payload type, header extension IDs) and RTCP. Payload bytes are
-// forwarded byte for byte and no frame is ever synthesised.
+// timestamp, payload type, header extension IDs) and RTCP. Of the payload it
+// reads only what E2EE leaves in clear to find key frames: the VP8 and VP9
+// payload descriptors and VP8's first frame byte (keydetect.go). Payload
+// bytes are forwarded byte for byte and no frame is ever synthesised.
 //
 // Concurrency. Each participant has one goroutine that owns its state
 // machine and its PeerConnection; each socket has one writer goroutine; each

@@ -61,7 +61,8 @@ func endOfTrack(err error) bool {
 
 // forward parses pkt's header into h (reused, so nothing is allocated),
 // stores the packet for NACKs and writes it to every subscriber. The
-// payload is never read: it may be end-to-end encrypted.
+// payload may be end-to-end encrypted: only its clear descriptor is read,
+// to count key frames (keydetect.go).
 func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 	hl, err := h.Unmarshal(pkt)
 	if err != nil || h.Version != 2 || h.PayloadType != uint8(u.codec.PayloadType) {
@@ -72,6 +73,9 @@ func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 	if !ok {
 		u.metrics.packetsDropped.Inc()
 		return
+	}
+	if u.isKey != nil && u.isKey(payload) {
+		u.metrics.keyframesSeen.Inc()
 	}
 	u.cache.store(h.SequenceNumber, pkt)
 	now := u.now()

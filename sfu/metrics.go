@@ -17,6 +17,7 @@ type metrics struct {
 	retransmitted    prometheus.Counter
 	keyframeRequests prometheus.Counter
 	keyframeSent     prometheus.Counter
+	keyframesSeen    prometheus.Counter
 
 	joinsRefused *prometheus.CounterVec // by error code
 }
@@ -42,6 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		retransmitted:    c("packets_retransmitted_total", "Packets resent from the packet cache."),
 		keyframeRequests: c("keyframe_requests_total", "PLI/FIR from subscribers and keyframe needs of new subscribers."),
 		keyframeSent:     c("keyframe_requests_forwarded_total", "PLIs sent to publishers after throttling."),
+		keyframesSeen:    c("keyframes_received_total", "Video key frames publishers sent (found in the RTP payload descriptor)."),
 		joinsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "conclave", Subsystem: "sfu",
 			Name: "joins_refused_total", Help: "Joins refused, by error code."}, []string{"code"}),
 	}
@@ -50,7 +52,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, col := range []prometheus.Collector{m.rooms, m.participants, m.upTracks, m.downTracks,
 		m.packetsForwarded, m.bytesForwarded, m.packetsDropped, m.nacksReceived, m.retransmitted,
-		m.keyframeRequests, m.keyframeSent, m.joinsRefused} {
+		m.keyframeRequests, m.keyframeSent, m.keyframesSeen, m.joinsRefused} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}

@@ -47,6 +47,7 @@ type upTrackParams struct {
 type UpTrack struct {
 	upTrackParams
 	cache *packetCache
+	isKey keyframeFunc // nil for audio
 	muted atomic.Bool
 	done  chan struct{} // closed when the reader returns
 
@@ -61,7 +62,8 @@ func newUpTrack(p upTrackParams) *UpTrack {
 	if p.info.Kind == webrtc.RTPCodecTypeVideo.String() {
 		size = videoCacheSize
 	}
-	u := &UpTrack{upTrackParams: p, cache: newPacketCache(size), done: make(chan struct{}),
+	u := &UpTrack{upTrackParams: p, cache: newPacketCache(size), isKey: keyframeDetector(p.codec.RTPCodecCapability),
+		done: make(chan struct{}),
 		kf: keyframeThrottle{interval: p.keyframeInterval}}
 	u.muted.Store(p.info.Muted)
 	u.downs.Store(&[]*DownTrack{})
