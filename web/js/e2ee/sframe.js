@@ -546,3 +546,22 @@ export class Receiver {
     return { kid: header.kid, ctr: header.ctr, plaintext };
   }
 }
+
+/**
+ * The next base key of the RFC 9605 section 5.1 sender-key ratchet:
+ * HKDF-Expand(HKDF-Extract("", baseKey), "SFrame 1.0 Ratchet", Nh), Nh
+ * being the suite's hash length, so a 16-byte key becomes 32 bytes after
+ * the first step. The same as the Go sframe.Ratchet; one-way, so a joiner
+ * given step i cannot read the frames of earlier steps.
+ * @param {Uint8Array | ArrayBuffer} baseKey
+ * @param {number} [suite] defaults to AES_128_GCM_SHA256_128
+ * @returns {Promise<Bytes>}
+ */
+export async function ratchet(baseKey, suite = CipherSuite.AES_128_GCM_SHA256_128) {
+  const s = suiteParams(suite);
+  const ikm = await crypto.subtle.importKey('raw', asBytes(baseKey), 'HKDF', false, ['deriveBits']);
+  const info = new TextEncoder().encode('SFrame 1.0 Ratchet');
+  const n = s.hash === 'SHA-512' ? 64 : 32;
+  return new Uint8Array(await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: s.hash, salt: new Uint8Array(0), info }, ikm, n * 8));
+}
