@@ -2,8 +2,8 @@ package sfu
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -11,48 +11,41 @@ import (
 )
 
 // admit turns a valid join into a running participant: rate limit,
-// authorization, resume, room admission, welcome. It returns the
-// participant whose goroutine now runs, or an error for the client.
-func (s *SFU) admit(ctx context.Context, j joinMsg, sock *socket, ip netip.Addr) (*Participant, error) {
+// authorization, resume, lobby or room admission, welcome. It returns the
+// participant whose goroutine now runs, or the knocker waiting in the
+// lobby, or an error for the client.
+func (s *SFU) admit(ctx context.Context, j joinMsg, sock *socket, ip netip.Addr, hdr http.Header) (
+	*Participant, *knocker, error,
+) {
 	if !s.joins.allow(ip, time.Now()) {
-		return nil, fmt.Errorf("join from %s: %w", ip, ErrRateLimited)
+		return nil, nil, fmt.Errorf("join from %s: %w", ip, ErrRateLimited)
 	}
-	grant, err := s.authorize(ctx, j)
+	grant, err := s.authorize(ctx, JoinRequest{Room: j.Room, Name: j.Name, Token: j.Token, Password: j.Password,
+		RemoteAddr: ip, Header: hdr})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	old := s.resumable(j)
 	if j.Resume != "" && old == nil {
 		sock.send(encode(errorOut{Type: "error", Code: "resume-failed",
 			Message: "unknown or expired resume token; joined as a new participant"}))
 	}
+	if old == nil && grant.Lobby && !grant.Moderator {
+		k, err := s.knock(j, grant, sock, ip)
+		return nil, k, err
+	}
 	id := newParticipantID()
 	if old != nil {
 		id = old.id
 	}
-	p, res, err := s.enter(j, id, old, sock)
+	p, res, err := s.enter(j, id, old, sock, grant)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.welcome(p, old, res)
 	p.logger.Info("participant joined", "name_len", len(p.name), "user", grant.UserID, "resumed", old != nil,
-		"remote_addr", ip.String())
-	return p, nil
-}
-
-// authorize asks the Authorizer, if any.
-func (s *SFU) authorize(ctx context.Context, j joinMsg) (Grant, error) {
-	if s.cfg.Authorizer == nil {
-		return Grant{}, nil
-	}
-	g, err := s.cfg.Authorizer.Authorize(ctx, j.Room, j.Token)
-	if err != nil {
-		if errors.Is(err, ErrNotAuthorized) {
-			return Grant{}, fmt.Errorf("join room %s: %w", j.Room, err)
-		}
-		return Grant{}, fmt.Errorf("authorize join to room %s: %w", j.Room, err)
-	}
-	return g, nil
+		"role", p.role(), "remote_addr", ip.String())
+	return p, nil, nil
 }
 
 // resumable returns the participant a resume token names, if it is still in
@@ -74,11 +67,14 @@ func (s *SFU) resumable(j joinMsg) *Participant {
 // enter creates the participant, adds it to its room and starts its
 // goroutine, all under s.mu, so that Close either sees a running
 // participant or refuses the join.
-func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket) (*Participant, joinResult, error) {
+func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket, g Grant) (*Participant, joinResult, error) {
 	// Outside the lock: a PeerConnection makes its DTLS certificate.
-	p, err := newParticipant(s, j.Room, id, j.Name, sock)
+	p, err := newParticipant(s, j.Room, id, j.Name, sock, g)
 	if err != nil {
 		return nil, joinResult{}, fmt.Errorf("new peer connection: %w", err)
+	}
+	if old != nil {
+		p.joinedAt = old.joinedAt
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -86,19 +82,13 @@ func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket) (*Part
 		_ = p.pc.GracefulClose()
 		return nil, joinResult{}, ErrClosed
 	}
-	r := s.rooms[j.Room]
-	if r == nil {
-		r = newRoom(j.Room, s.cfg.MaxParticipants)
-	}
+	r := s.roomLocked(j.Room)
 	p.room = r
-	res, err := r.join(p, old)
+	res, err := r.join(p, old, s.roomLimit(g))
 	if err != nil {
 		_ = p.pc.GracefulClose()
+		s.dropRoomLocked(r, r.isEmpty())
 		return nil, joinResult{}, err
-	}
-	if s.rooms[j.Room] == nil {
-		s.rooms[j.Room] = r
-		s.metrics.rooms.Inc()
 	}
 	p.token = randomID(20)
 	s.tokens[p.token] = p
@@ -111,8 +101,9 @@ func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket) (*Part
 	return p, res, nil
 }
 
-// welcome sends the welcome, then tells the room, then lets p's goroutine
-// go on (its first offer must follow the welcome).
+// welcome sends the welcome (and, to a moderator, the lobby), then tells
+// the room, then lets p's goroutine go on (its first offer must follow the
+// welcome).
 func (s *SFU) welcome(p, old *Participant, res joinResult) {
 	ice := []webrtc.ICEServer{}
 	if s.cfg.ICEServers != nil {
@@ -123,18 +114,19 @@ func (s *SFU) welcome(p, old *Participant, res joinResult) {
 		roster = []ParticipantInfo{}
 	}
 	p.send(encode(welcomeOut{Type: "welcome", V: protocolVersion, ParticipantID: p.id, Index: int(p.index),
-		ResumeToken: p.token,
-		Resumed:     old != nil, ICEServers: ice, Participants: roster,
-		Limits: limitsJSON{MaxParticipants: s.cfg.MaxParticipants, MaxTracks: s.cfg.MaxTracksPerParticipant,
+		ResumeToken: p.token, Resumed: old != nil, ICEServers: ice, Participants: roster,
+		Limits: limitsJSON{MaxParticipants: res.limit, MaxTracks: s.cfg.MaxTracksPerParticipant,
 			MaxMessageBytes: s.cfg.MaxMessageBytes}}))
-	info := p.baseInfo()
+	for _, k := range res.knocks {
+		p.send(encode(knockOut{Type: "knock", Participant: k}))
+	}
 	kind := "participant-joined"
 	if old != nil {
 		kind = "participant-updated"
 		tellUnpublished(res.others, res.replaced)
 		old.takeover()
 	}
-	msg := encode(participantOut{Type: kind, Participant: info})
+	msg := encode(participantOut{Type: kind, Participant: p.baseInfo()})
 	for _, m := range res.others {
 		m.send(msg)
 	}
@@ -149,10 +141,7 @@ func (s *SFU) welcome(p, old *Participant, res joinResult) {
 func (s *SFU) leaveRoom(p *Participant, reason string) {
 	s.mu.Lock()
 	others, ended, left, empty := p.room.leave(p)
-	if empty && s.rooms[p.room.name] == p.room {
-		delete(s.rooms, p.room.name)
-		s.metrics.rooms.Dec()
-	}
+	s.dropRoomLocked(p.room, empty)
 	s.mu.Unlock()
 	if !left {
 		return

@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,22 +12,6 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// Authorizer decides whether a join may enter a room. token is the join's
-// optional "token" field (empty when the client sent none). An error that
-// wraps ErrNotAuthorized refuses the join with code not-authorized; any other
-// error refuses it with code internal. Authorize must honour ctx.
-type Authorizer interface {
-	Authorize(ctx context.Context, room, token string) (Grant, error)
-}
-
-// Grant is what an Authorizer learned about a join. It is logged, never sent
-// to other participants.
-type Grant struct {
-	// UserID names the account the token belongs to; empty for anonymous
-	// room links.
-	UserID string
-}
 
 // Config configures an SFU. Zero values of the optional fields take the
 // defaults documented on each field; New fills them in.
@@ -59,8 +42,12 @@ type Config struct {
 	// ICEServers returns the STUN/TURN servers handed to a participant in
 	// its welcome. Optional.
 	ICEServers func(participantID string) []webrtc.ICEServer
-	// Authorizer admits joins. Nil lets anyone join any room.
+	// Authorizer admits joins (auth.go). Nil lets anyone join any room,
+	// with no moderators and no lobby.
 	Authorizer Authorizer
+	// LobbyTimeout is how long a join may wait in a room's lobby for a
+	// moderator's decision (default 10 min); then it gets lobby-timeout.
+	LobbyTimeout time.Duration
 
 	// MaxParticipants per room (default 100, at most 255: every
 	// participant holds one of the 255 E2EE sender indexes of its room).
@@ -114,6 +101,7 @@ const (
 	DefaultMaxTracksPerParticipant = 4
 	DefaultMaxMessageBytes         = 64 << 10
 	DefaultResumeWindow            = 30 * time.Second
+	DefaultLobbyTimeout            = 10 * time.Minute
 	// MaxSenderIndex is the largest E2EE sender index, and so the most
 	// participants a room can hold (docs/e2ee.md: 8 bits of the key ID).
 	MaxSenderIndex = 255
@@ -129,6 +117,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MessagesPerSecond, 50)
 	setDefault(&c.MessageBurst, 200)
 	setDefault(&c.ResumeWindow, DefaultResumeWindow)
+	setDefault(&c.LobbyTimeout, DefaultLobbyTimeout)
 	setDefault(&c.PingInterval, 15*time.Second)
 	setDefault(&c.JoinTimeout, 10*time.Second)
 	setDefault(&c.NegotiationTimeout, 15*time.Second)
@@ -196,6 +185,7 @@ func (c Config) negativeFields() []string {
 		{"MessagesPerSecond", c.MessagesPerSecond < 0},
 		{"MessageBurst", c.MessageBurst < 0},
 		{"ResumeWindow", c.ResumeWindow < 0},
+		{"LobbyTimeout", c.LobbyTimeout < 0},
 		{"PingInterval", c.PingInterval < 0},
 		{"JoinTimeout", c.JoinTimeout < 0},
 		{"NegotiationTimeout", c.NegotiationTimeout < 0},

@@ -25,6 +25,10 @@ type DownTrack struct {
 
 	hdr rtp.Header // scratch header, owned by the up-track's reader
 
+	// bytesOut counts the payload bytes sent, for the subscriber's
+	// dashboard entry; set before the track is bound (nil: not counted).
+	bytesOut *atomic.Uint64
+
 	mu sync.Mutex // guards rw
 	rw rewriter
 }
@@ -121,6 +125,9 @@ func (t *DownTrack) writeRTP(src *rtp.Header, payload []byte, now time.Duration)
 	}
 	t.metrics.packetsForwarded.Inc()
 	t.metrics.bytesForwarded.Add(float64(len(payload)))
+	if t.bytesOut != nil {
+		t.bytesOut.Add(uint64(len(payload)))
+	}
 }
 
 // fillHeader sets the fields of h that are copied from src or fixed by the

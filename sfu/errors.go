@@ -19,6 +19,31 @@ var (
 	// ErrNotAuthorized is what an Authorizer returns (possibly wrapped) to
 	// refuse a join.
 	ErrNotAuthorized = errors.New("sfu: not authorized")
+	// ErrPasswordRequired is what an Authorizer returns when the room has
+	// a password and the join sent none.
+	ErrPasswordRequired = errors.New("sfu: room password required")
+	// ErrWrongPassword is what an Authorizer returns for a wrong password.
+	ErrWrongPassword = errors.New("sfu: wrong room password")
+	// ErrMembersOnly is what an Authorizer returns when only signed-in
+	// members may enter the room.
+	ErrMembersOnly = errors.New("sfu: members only")
+	// ErrLobbyDenied means a moderator refused a join waiting in the lobby.
+	ErrLobbyDenied = errors.New("sfu: denied entry from the lobby")
+	// ErrLobbyTimeout means a join waited Config.LobbyTimeout in the lobby.
+	ErrLobbyTimeout = errors.New("sfu: lobby wait timed out")
+	// ErrRemoved means a moderator removed the participant.
+	ErrRemoved = errors.New("sfu: removed by a moderator")
+	// ErrRoomEnded means the meeting was ended for everyone.
+	ErrRoomEnded = errors.New("sfu: meeting ended")
+	// ErrNotAllowed means a participant asked for something its role or
+	// state does not allow (moderation without being a moderator, media
+	// while in the lobby).
+	ErrNotAllowed = errors.New("sfu: not allowed")
+	// ErrRoomNotFound means no room of that name is open.
+	ErrRoomNotFound = errors.New("sfu: no such room")
+	// ErrParticipantNotFound means the room has no participant (or lobby
+	// join) with that ID.
+	ErrParticipantNotFound = errors.New("sfu: no such participant")
 	// ErrBadMessage means a signalling message is not valid JSON or has a
 	// field of the wrong type or value.
 	ErrBadMessage = errors.New("sfu: bad message")
@@ -56,6 +81,24 @@ func publicMessage(err error) string {
 		return "too many published tracks"
 	case "rate-limited":
 		return "too many requests, slow down"
+	case "password-required":
+		return "this room needs a password"
+	case "wrong-password":
+		return "wrong password"
+	case "members-only":
+		return "sign in to join this room"
+	case "lobby-denied":
+		return "a moderator did not let you in"
+	case "lobby-timeout":
+		return "nobody let you in"
+	case "removed":
+		return "a moderator removed you from the meeting"
+	case "ended":
+		return "the meeting has ended"
+	case "not-allowed":
+		return "not allowed"
+	case "unknown-participant":
+		return "no such participant"
 	case "internal":
 		return "internal server error"
 	default:
@@ -65,6 +108,31 @@ func publicMessage(err error) string {
 		}
 		return code
 	}
+}
+
+// errorCode maps an error to its protocol code (docs/protocol.md).
+func errorCode(err error) string {
+	codes := []struct {
+		err  error
+		code string
+	}{
+		{ErrUnknownType, "unknown-type"}, {ErrUnsupportedVersion, "unsupported-version"},
+		{ErrBadRoom, "bad-room"}, {ErrBadName, "bad-name"}, {ErrBadMessage, "bad-message"},
+		{ErrRoomFull, "room-full"}, {ErrTooManyTracks, "too-many-tracks"},
+		{ErrRateLimited, "rate-limited"}, {ErrNotAuthorized, "not-authorized"},
+		{ErrPasswordRequired, "password-required"}, {ErrWrongPassword, "wrong-password"},
+		{ErrMembersOnly, "members-only"}, {ErrLobbyDenied, "lobby-denied"}, {ErrLobbyTimeout, "lobby-timeout"},
+		{ErrRemoved, "removed"}, {ErrRoomEnded, "ended"}, {ErrNotAllowed, "not-allowed"},
+		{ErrParticipantNotFound, "unknown-participant"},
+		{ErrBadSDP, "bad-sdp"}, {ErrResumeFailed, "resume-failed"},
+		{errNotJoined, "not-joined"}, {errAlreadyJoined, "already-joined"},
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return "internal"
 }
 
 // wireError is an error whose message may be shown to the client.

@@ -59,6 +59,10 @@ func (p *Participant) handle(ev event) {
 		p.sendCandidate(ev.c)
 	case fatalEvent:
 		p.end = &ending{reason: "left", code: websocket.StatusPolicyViolation, err: ev.err}
+	case endEvent:
+		p.end = &ev.e
+	case modMuteEvent:
+		p.muteByModerator()
 	}
 }
 
@@ -83,6 +87,8 @@ func (p *Participant) handleMessage(m clientMessage) {
 		p.room.relay(p, m.To, m.Data)
 	case leaveMsg:
 		p.end = &ending{reason: "left", code: websocket.StatusNormalClosure}
+	case admitMsg, denyMsg, moderateMsg, endMeetingMsg:
+		p.onModeration(m)
 	}
 }
 

@@ -74,6 +74,12 @@ func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 		u.metrics.packetsDropped.Inc()
 		return
 	}
+	if u.bytesIn != nil {
+		u.bytesIn.Add(uint64(len(payload)))
+	}
+	if u.gated.Load() {
+		return // muted by a moderator: nothing leaves
+	}
 	if u.isKey != nil && u.isKey(payload) {
 		u.metrics.keyframesSeen.Inc()
 	}

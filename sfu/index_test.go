@@ -18,7 +18,7 @@ func TestFreeIndex(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRoom("r", MaxSenderIndex)
+			r := newRoom("r")
 			for i, idx := range tc.held {
 				id := "p_" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 				r.members[id] = &Participant{id: id, index: idx}

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -15,14 +16,48 @@ type ParticipantInfo struct {
 	Name string `json:"name"`
 	// Index is the participant's E2EE sender index, 1-255, unique among
 	// the room's current participants and kept across a resume.
-	Index  int         `json:"index"`
+	Index int `json:"index"`
+	// Role is "moderator" or "participant".
+	Role   string      `json:"role"`
 	Tracks []TrackInfo `json:"tracks"`
 }
 
-// RoomInfo is a snapshot of one room (SFU.Rooms).
+// Participant roles.
+const (
+	RoleModerator   = "moderator"
+	RoleParticipant = "participant"
+)
+
+// RoomInfo is a snapshot of one room (SFU.Rooms), for the admin panel.
 type RoomInfo struct {
-	Name         string            `json:"name"`
-	Participants []ParticipantInfo `json:"participants"`
+	Name         string              `json:"name"`
+	Participants []ParticipantStatus `json:"participants"`
+	// Lobby lists the joins waiting for a moderator, oldest first.
+	Lobby []LobbyInfo `json:"lobby"`
+}
+
+// ParticipantStatus is a participant as the live dashboard sees it: its
+// participant object and how it is connected. Never sent to clients.
+type ParticipantStatus struct {
+	ParticipantInfo
+	// JoinedAt is when the participant joined (a resume keeps it).
+	JoinedAt time.Time `json:"joinedAt"`
+	// Relayed reports that ICE selected a pair with a TURN relay
+	// candidate (best effort: a relayed pair the server learned as peer
+	// reflexive before the client's candidate arrived counts as direct).
+	Relayed bool `json:"relayed"`
+	// BitrateIn and BitrateOut are the RTP payload bits per second the
+	// participant sent us and we sent it (without RTP headers, SRTP and
+	// transport overhead), averaged over at least a second.
+	BitrateIn  int64 `json:"bitrateIn"`
+	BitrateOut int64 `json:"bitrateOut"`
+}
+
+// LobbyInfo is a join waiting in a room's lobby.
+type LobbyInfo struct {
+	ID    string    `json:"id"`
+	Name  string    `json:"name"`
+	Since time.Time `json:"since"`
 }
 
 type limitsJSON struct {
@@ -96,6 +131,29 @@ type relayOut struct {
 	Type string          `json:"type"`
 	From string          `json:"from"`
 	Data json.RawMessage `json:"data"`
+}
+
+// typeOut is a message with nothing but its type (lobby,
+// muted-by-moderator).
+type typeOut struct {
+	Type string `json:"type"`
+}
+
+// knockOut tells moderators about a join waiting in the lobby.
+type knockOut struct {
+	Type        string    `json:"type"`
+	Participant knockInfo `json:"participant"`
+}
+
+type knockInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// knockEndedOut tells moderators that a lobby join was decided or left.
+type knockEndedOut struct {
+	Type          string `json:"type"`
+	ParticipantID string `json:"participantId"`
 }
 
 type errorOut struct {

@@ -31,7 +31,15 @@ type Participant struct {
 	done     chan struct{} // closed when run has cleaned up
 	wg       sync.WaitGroup
 
+	// Set before the participant joins its room, then fixed.
+	moderator bool
+	joinedAt  time.Time
+
 	sock atomic.Pointer[socket]
+
+	// For the dashboard (stats.go).
+	traffic traffic
+	relayed atomic.Bool
 
 	// halted tells the track goroutines that a failed read means stop:
 	// pion does not always close every stream of a closed connection, so
@@ -70,7 +78,7 @@ const inboxLimit = 4096
 // newParticipant creates the session and its PeerConnection; the caller
 // sets p.room, then run starts it. The caller closes p.pc if the
 // participant never runs.
-func newParticipant(s *SFU, roomName, id, name string, sock *socket) (*Participant, error) {
+func newParticipant(s *SFU, roomName, id, name string, sock *socket, g Grant) (*Participant, error) {
 	pc, err := s.api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
@@ -78,7 +86,7 @@ func newParticipant(s *SFU, roomName, id, name string, sock *socket) (*Participa
 	if err != nil {
 		return nil, err
 	}
-	p := &Participant{id: id, name: name, sfu: s, pc: pc,
+	p := &Participant{id: id, name: name, moderator: g.Moderator, joinedAt: time.Now(), sfu: s, pc: pc,
 		logger: s.logger.With("room", roomName, "participant", id),
 		inbox:  newQueue[event](inboxLimit), stop: make(chan struct{}), done: make(chan struct{}),
 		welcomed:  make(chan struct{}),
@@ -93,6 +101,7 @@ func newParticipant(s *SFU, roomName, id, name string, sock *socket) (*Participa
 	// answer is still being made, and a browser drops a candidate whose
 	// ufrag it does not know yet.
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) { p.post(candidateEvent{c: c}) })
+	p.watchICE()
 	return p, nil
 }
 
@@ -101,7 +110,7 @@ func (p *Participant) ID() string { return p.id }
 
 // baseInfo is p's participant object without its tracks.
 func (p *Participant) baseInfo() ParticipantInfo {
-	return ParticipantInfo{ID: p.id, Name: p.name, Index: int(p.index), Tracks: []TrackInfo{}}
+	return ParticipantInfo{ID: p.id, Name: p.name, Index: int(p.index), Role: p.role(), Tracks: []TrackInfo{}}
 }
 
 // send queues a message for the client, if a socket is attached.

@@ -3,7 +3,6 @@ package sfu
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -21,23 +20,25 @@ const protocolVersion = 1
 
 // Limits of protocol fields.
 const (
-	maxRoomLen    = 64
-	maxNameLen    = 64 // characters, after trimming
-	maxTrackIDLen = 128
-	maxIDLen      = 64
-	maxSDPLen     = 60000
-	maxCandLen    = 1024
+	maxRoomLen     = 64
+	maxNameLen     = 64 // characters, after trimming
+	maxTrackIDLen  = 128
+	maxIDLen       = 64
+	maxSDPLen      = 60000
+	maxCandLen     = 1024
+	maxPasswordLen = 256 // bytes
 )
 
 // clientMessage is any decoded, validated message from a client.
 type clientMessage interface{ messageType() string }
 
 type joinMsg struct {
-	V      int    `json:"v"`
-	Room   string `json:"room"`
-	Name   string `json:"name"`
-	Resume string `json:"resume,omitempty"`
-	Token  string `json:"token,omitempty"`
+	V        int    `json:"v"`
+	Room     string `json:"room"`
+	Name     string `json:"name"`
+	Resume   string `json:"resume,omitempty"`
+	Token    string `json:"token,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 type sdpMsg struct {
@@ -133,6 +134,9 @@ func newClientMessage(t string) (any, error) {
 	case "leave":
 		return &leaveMsg{}, nil
 	}
+	if m := newModerationMessage(t); m != nil {
+		return m, nil
+	}
 	return nil, fmt.Errorf("%w: %.32q", ErrUnknownType, t)
 }
 
@@ -158,6 +162,9 @@ func validate(m any) (clientMessage, error) {
 	case *leaveMsg:
 		return *m, nil
 	}
+	if msg, ok, err := validateModeration(m); ok {
+		return msg, err
+	}
 	return nil, fmt.Errorf("%w: unhandled message %T", ErrBadMessage, m)
 }
 
@@ -173,8 +180,8 @@ func (m *joinMsg) validate() error {
 		return ErrBadName
 	}
 	m.Name = name
-	if len(m.Resume) > 256 || len(m.Token) > 4096 {
-		return fmt.Errorf("%w: resume or token too long", ErrBadMessage)
+	if len(m.Resume) > 256 || len(m.Token) > 4096 || len(m.Password) > maxPasswordLen {
+		return fmt.Errorf("%w: resume, token or password too long", ErrBadMessage)
 	}
 	return nil
 }
@@ -263,25 +270,4 @@ func validID(id string) bool {
 	return strings.IndexFunc(id[2:], func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < '0' || r > '9')
 	}) < 0 && len(id) > 2
-}
-
-// errorCode maps an error to its protocol code (docs/protocol.md).
-func errorCode(err error) string {
-	codes := []struct {
-		err  error
-		code string
-	}{
-		{ErrUnknownType, "unknown-type"}, {ErrUnsupportedVersion, "unsupported-version"},
-		{ErrBadRoom, "bad-room"}, {ErrBadName, "bad-name"}, {ErrBadMessage, "bad-message"},
-		{ErrRoomFull, "room-full"}, {ErrTooManyTracks, "too-many-tracks"},
-		{ErrRateLimited, "rate-limited"}, {ErrNotAuthorized, "not-authorized"},
-		{ErrBadSDP, "bad-sdp"}, {ErrResumeFailed, "resume-failed"},
-		{errNotJoined, "not-joined"}, {errAlreadyJoined, "already-joined"},
-	}
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			return c.code
-		}
-	}
-	return "internal"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Room is one meeting: its participants and the tracks they publish. Its
@@ -13,16 +14,16 @@ import (
 // unlocking (a send or a post never blocks).
 type Room struct {
 	name string
-	max  int
 
 	mu        sync.Mutex
 	members   map[string]*Participant // by participant ID
 	published map[string][]*UpTrack   // by participant ID
+	knockers  map[string]*knocker     // the lobby, by participant ID (lobby.go)
 }
 
-func newRoom(name string, maxParticipants int) *Room {
-	return &Room{name: name, max: maxParticipants, members: map[string]*Participant{},
-		published: map[string][]*UpTrack{}}
+func newRoom(name string) *Room {
+	return &Room{name: name, members: map[string]*Participant{}, published: map[string][]*UpTrack{},
+		knockers: map[string]*knocker{}}
 }
 
 // Name is the room's name.
@@ -35,21 +36,23 @@ type joinResult struct {
 	roster   []ParticipantInfo // everyone else, for the welcome
 	tracks   []*UpTrack        // to subscribe to
 	replaced []*UpTrack        // the resumed session's tracks, now ended
+	knocks   []knockInfo       // the lobby, when p is a moderator
+	limit    int               // the room size limit of this join
 }
 
-// join adds p. When old is the current member with p's ID (a resume), p
-// replaces it without counting against the size limit, and old's tracks
-// end. Callers hold the SFU's lock, so an emptied room cannot be joined
-// after it was dropped.
-func (r *Room) join(p, old *Participant) (joinResult, error) {
+// join adds p, unless the room already holds limit members. When old is
+// the current member with p's ID (a resume), p replaces it without counting
+// against the limit, and old's tracks end. Callers hold the SFU's lock, so
+// an emptied room cannot be joined after it was dropped.
+func (r *Room) join(p, old *Participant, limit int) (joinResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var res joinResult
+	res := joinResult{limit: limit}
 	if old != nil && r.members[old.id] == old {
 		res.replaced = r.published[old.id]
 		delete(r.published, old.id)
 		p.index = old.index // the E2EE sender index survives a resume
-	} else if len(r.members) >= r.max {
+	} else if len(r.members) >= limit {
 		return res, ErrRoomFull
 	} else if p.index = r.freeIndexLocked(); p.index == 0 {
 		return res, ErrRoomFull
@@ -61,6 +64,9 @@ func (r *Room) join(p, old *Participant) (joinResult, error) {
 		res.others = append(res.others, m)
 		res.roster = append(res.roster, r.infoLocked(m))
 		res.tracks = append(res.tracks, r.published[id]...)
+	}
+	if p.moderator {
+		res.knocks = r.lobbyLocked()
 	}
 	r.members[p.id] = p
 	return res, nil
@@ -88,12 +94,29 @@ func (r *Room) leave(p *Participant) (others []*Participant, ended []*UpTrack, l
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.members[p.id] != p {
-		return nil, nil, false, len(r.members) == 0
+		return nil, nil, false, r.emptyLocked()
 	}
 	delete(r.members, p.id)
 	ended = r.published[p.id]
 	delete(r.published, p.id)
-	return r.othersLocked(p), ended, true, len(r.members) == 0
+	return r.othersLocked(p), ended, true, r.emptyLocked()
+}
+
+// isEmpty: no members and nobody in the lobby.
+func (r *Room) isEmpty() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.emptyLocked()
+}
+
+// emptyLocked: no members and nobody in the lobby; the SFU drops the room.
+func (r *Room) emptyLocked() bool { return len(r.members) == 0 && len(r.knockers) == 0 }
+
+// member returns the member with ID id, or nil.
+func (r *Room) member(id string) *Participant {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.members[id]
 }
 
 // publish adds u to p's tracks and subscribes everyone else to it.
@@ -166,15 +189,20 @@ func (r *Room) relay(p *Participant, to string, data json.RawMessage) {
 	}
 }
 
-// info snapshots the room.
-func (r *Room) info() RoomInfo {
+// info snapshots the room for the dashboard.
+func (r *Room) info(now time.Time) RoomInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ri := RoomInfo{Name: r.name, Participants: make([]ParticipantInfo, 0, len(r.members))}
+	ri := RoomInfo{Name: r.name, Participants: make([]ParticipantStatus, 0, len(r.members)),
+		Lobby: make([]LobbyInfo, 0, len(r.knockers))}
 	for _, m := range r.members {
-		ri.Participants = append(ri.Participants, r.infoLocked(m))
+		ri.Participants = append(ri.Participants, m.status(r.infoLocked(m), now))
 	}
-	slices.SortFunc(ri.Participants, func(a, b ParticipantInfo) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(ri.Participants, func(a, b ParticipantStatus) int { return cmp.Compare(a.ID, b.ID) })
+	for _, k := range r.knockers {
+		ri.Lobby = append(ri.Lobby, LobbyInfo{ID: k.id, Name: k.name, Since: k.since})
+	}
+	slices.SortFunc(ri.Lobby, func(a, b LobbyInfo) int { return a.Since.Compare(b.Since) })
 	return ri
 }
 

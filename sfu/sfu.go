@@ -98,17 +98,56 @@ func (s *SFU) waitParticipants() {
 	}
 }
 
-// Rooms returns a snapshot of every room, sorted by name.
+// Rooms returns a snapshot of every room, sorted by name, with the
+// dashboard's view of each participant and the lobby. It takes each room's
+// lock briefly and never waits on a participant.
 func (s *SFU) Rooms() []RoomInfo {
 	s.mu.Lock()
 	rooms := slices.Collect(maps.Values(s.rooms))
 	s.mu.Unlock()
+	now := time.Now()
 	out := make([]RoomInfo, 0, len(rooms))
 	for _, r := range rooms {
-		out = append(out, r.info())
+		out = append(out, r.info(now))
 	}
 	slices.SortFunc(out, func(a, b RoomInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// room returns the open room called name, or nil.
+func (s *SFU) room(name string) *Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[name]
+}
+
+// roomLocked returns the room called name, opening it if needed. Callers
+// hold s.mu.
+func (s *SFU) roomLocked(name string) *Room {
+	r := s.rooms[name]
+	if r == nil {
+		r = newRoom(name)
+		s.rooms[name] = r
+		s.metrics.rooms.Inc()
+	}
+	return r
+}
+
+// dropRoomLocked forgets r when empty says it has nobody left. Callers
+// hold s.mu, and learned empty under r's lock while holding it, so nobody
+// can have joined since.
+func (s *SFU) dropRoomLocked(r *Room, empty bool) {
+	if empty && s.rooms[r.name] == r {
+		delete(s.rooms, r.name)
+		s.metrics.rooms.Dec()
+	}
+}
+
+// dropIfEmpty forgets r if nobody is in it or its lobby.
+func (s *SFU) dropIfEmpty(r *Room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropRoomLocked(r, r.isEmpty())
 }
 
 // now is the monotonic clock of the media path.

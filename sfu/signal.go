@@ -44,7 +44,7 @@ func (s *SFU) serveWS(w http.ResponseWriter, r *http.Request) {
 		defer close(done)
 		sock.writeLoop()
 	}()
-	if s.serveSocket(sock, ip) {
+	if s.serveSocket(sock, ip, r.Header.Clone()) {
 		// Someone queued a goodbye (error, close frame): give the writer
 		// time to deliver it.
 		t := time.NewTimer(s.cfg.WriteTimeout + closeHandshakeTime)
@@ -89,11 +89,15 @@ func remoteIP(r *http.Request) netip.Addr {
 // serveSocket runs the protocol on one socket: the join, then the message
 // loop that feeds the participant's goroutine. It returns when the client
 // is gone (false) or when a goodbye was queued for it (true).
-func (s *SFU) serveSocket(sock *socket, ip netip.Addr) (goodbye bool) {
+func (s *SFU) serveSocket(sock *socket, ip netip.Addr, hdr http.Header) (goodbye bool) {
 	j, err := s.readJoin(sock)
 	if err == nil {
 		var p *Participant
-		if p, err = s.admit(s.ctx, j, sock, ip); err == nil {
+		var k *knocker
+		if p, k, err = s.admit(s.ctx, j, sock, ip, hdr); err == nil {
+			if k != nil {
+				return s.serveLobby(sock, k)
+			}
 			return s.serveParticipant(sock, p)
 		}
 	}
@@ -106,7 +110,31 @@ func (s *SFU) serveSocket(sock *socket, ip netip.Addr) (goodbye bool) {
 
 // serveParticipant feeds p until the socket ends.
 func (s *SFU) serveParticipant(sock *socket, p *Participant) (goodbye bool) {
-	left, err := s.readLoop(sock, p)
+	left, err := s.readLoop(sock, func() *Participant { return p })
+	return s.readEnded(sock, p, left, err)
+}
+
+// serveLobby reads a knocker's socket: while it waits, only leave is
+// allowed; once admitted, messages go to its participant.
+func (s *SFU) serveLobby(sock *socket, k *knocker) (goodbye bool) {
+	left, err := s.readLoop(sock, k.participant)
+	if p := k.socketEnded(); p != nil {
+		return s.readEnded(sock, p, left, err)
+	}
+	switch {
+	case err != nil:
+		sock.send(encode(errorOut{Type: "error", Code: errorCode(err), Message: publicMessage(err), Fatal: true}))
+		sock.close(websocket.StatusPolicyViolation, errorCode(err))
+		return true
+	case left:
+		sock.close(websocket.StatusNormalClosure, "left")
+		return true
+	}
+	return false
+}
+
+// readEnded hands the end of p's socket to p's goroutine.
+func (s *SFU) readEnded(sock *socket, p *Participant, left bool, err error) (goodbye bool) {
 	if err != nil {
 		p.post(fatalEvent{err: err})
 		return true
@@ -164,9 +192,10 @@ func (s *SFU) refuse(sock *socket, err error) {
 }
 
 // readLoop reads client messages until the socket ends, validates them and
-// queues them for p. It returns left=true after a leave message, and an
-// error when the client must be disconnected (rate limit).
-func (s *SFU) readLoop(sock *socket, p *Participant) (left bool, err error) {
+// queues them for the participant cur returns; while cur returns nil (the
+// lobby) only leave is accepted. It returns left=true after a leave
+// message, and an error when the client must be disconnected (rate limit).
+func (s *SFU) readLoop(sock *socket, cur func() *Participant) (left bool, err error) {
 	lim := rate.NewLimiter(rate.Limit(s.cfg.MessagesPerSecond), s.cfg.MessageBurst)
 	for {
 		// Not s.ctx: cancelling a read makes coder/websocket drop the
@@ -180,22 +209,38 @@ func (s *SFU) readLoop(sock *socket, p *Participant) (left bool, err error) {
 		if !lim.Allow() {
 			return false, fmt.Errorf("messages on one socket: %w", ErrRateLimited)
 		}
+		p := cur()
 		if typ != websocket.MessageText {
-			p.sendError(clientErr(ErrBadMessage, "binary messages are not part of the protocol"))
+			s.reply(sock, p, clientErr(ErrBadMessage, "binary messages are not part of the protocol"))
 			continue
 		}
 		m, err := decodeClientMessage(data)
 		switch {
 		case err != nil:
-			p.sendError(err)
+			s.reply(sock, p, err)
 			continue
 		case m.messageType() == "join":
-			p.sendError(clientErr(errAlreadyJoined, "this socket has joined already"))
+			s.reply(sock, p, clientErr(errAlreadyJoined, "this socket has joined already"))
+			continue
+		case m.messageType() == "leave":
+			if p != nil {
+				p.post(msgEvent{msg: m})
+			}
+			return true, nil
+		case p == nil:
+			s.reply(sock, nil, clientErr(ErrNotAllowed, "waiting in the lobby"))
 			continue
 		}
 		p.post(msgEvent{msg: m})
-		if m.messageType() == "leave" {
-			return true, nil
-		}
 	}
+}
+
+// reply sends a non-fatal error, through p when there is one.
+func (s *SFU) reply(sock *socket, p *Participant, err error) {
+	if p != nil {
+		p.sendError(err)
+		return
+	}
+	s.logger.Debug("signalling error in the lobby", slog.Any("err", err))
+	sock.send(encode(errorOut{Type: "error", Code: errorCode(err), Message: publicMessage(err)}))
 }

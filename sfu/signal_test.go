@@ -247,9 +247,9 @@ func TestJoinLimits(t *testing.T) {
 // roomTokens is a test Authorizer: token -> the one room it opens.
 type roomTokens map[string]string
 
-func (r roomTokens) Authorize(_ context.Context, room, token string) (Grant, error) {
-	if r[token] != room {
+func (r roomTokens) Authorize(_ context.Context, req JoinRequest) (Grant, error) {
+	if r[req.Token] != req.Room {
 		return Grant{}, errors.Join(ErrNotAuthorized)
 	}
-	return Grant{UserID: "u-" + room}, nil
+	return Grant{UserID: "u-" + req.Room}, nil
 }

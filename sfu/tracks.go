@@ -40,6 +40,9 @@ func (p *Participant) onMute(m muteMsg) {
 		return
 	}
 	u.muted.Store(m.Muted)
+	if !m.Muted {
+		u.gated.Store(false) // the publisher unmuted after a moderator's mute
+	}
 	p.room.broadcast(p, encode(muteOut{Type: "mute", ParticipantID: p.id, TrackID: m.TrackID, Muted: m.Muted}))
 }
 
@@ -62,7 +65,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 	u := newUpTrack(upTrackParams{participantID: p.id, info: p.trackInfo(id, remote.Kind()),
 		ssrc: uint32(remote.SSRC()), codec: remote.Codec(), exts: receiver.GetParameters().HeaderExtensions,
 		writeRTCP: p.pc.WriteRTCP, now: p.sfu.now, keyframeInterval: p.sfu.cfg.KeyframeInterval,
-		metrics: p.sfu.metrics})
+		metrics: p.sfu.metrics, bytesIn: &p.traffic.in})
 	p.published[id] = u
 	p.sfu.metrics.upTracks.Inc()
 	p.startReaders(u, remote, receiverRTCP{receiver, remote.RID()})
@@ -121,6 +124,7 @@ func (p *Participant) subscribe(u *UpTrack) {
 	default:
 	}
 	d := newDownTrack(u, p.id, p.sfu.metrics)
+	d.bytesOut = &p.traffic.out
 	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		p.logger.Warn("subscribe", "track", u.info.TrackID, slog.Any("err", err))

@@ -38,6 +38,9 @@ type upTrackParams struct {
 	now              func() time.Duration
 	keyframeInterval time.Duration
 	metrics          *metrics
+	// bytesIn counts the payload bytes received, for the publisher's
+	// dashboard entry (nil: not counted).
+	bytesIn *atomic.Uint64
 }
 
 // UpTrack is media a participant publishes to us. Its reader goroutine
@@ -49,6 +52,9 @@ type UpTrack struct {
 	cache *packetCache
 	isKey keyframeFunc // nil for audio
 	muted atomic.Bool
+	// gated stops forwarding while a moderator's mute holds (until the
+	// publisher unmutes the track itself).
+	gated atomic.Bool
 	done  chan struct{} // closed when the reader returns
 
 	downs atomic.Pointer[[]*DownTrack]
@@ -64,7 +70,7 @@ func newUpTrack(p upTrackParams) *UpTrack {
 	}
 	u := &UpTrack{upTrackParams: p, cache: newPacketCache(size), isKey: keyframeDetector(p.codec.RTPCodecCapability),
 		done: make(chan struct{}),
-		kf: keyframeThrottle{interval: p.keyframeInterval}}
+		kf:   keyframeThrottle{interval: p.keyframeInterval}}
 	u.muted.Store(p.info.Muted)
 	u.downs.Store(&[]*DownTrack{})
 	return u
