@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -27,11 +28,28 @@ type Config struct {
 	// POST /api/v1/turn/credentials; user names the caller ("api_token:ID").
 	// nil: the endpoint does not exist (404).
 	TURNCredentials func(user string) (username, password string, ttl time.Duration, uris []string)
+	// Meetings is the live view of the SFU for the dashboard and the
+	// meetings API. nil: the meetings section is hidden and
+	// /api/v1/meetings answers 404.
+	Meetings Meetings
+	// Health reports the server's state for the dashboard. nil: the health
+	// section is hidden.
+	Health func() Health
+	// TURNSecretRotated, if set, is called after the settings page rotated
+	// the TURN secret, so that the TURN server can reload it at once.
+	TURNSecretRotated func()
+	// EventInterval is how often /admin/events sends the dashboard a fresh
+	// snapshot. Zero means 2 s.
+	EventInterval time.Duration
 }
 
-// Validate reports configuration errors. There are none to find yet; it
-// exists so that the appliance validates every subsystem the same way.
-func (c Config) Validate() error { return nil }
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	if c.EventInterval < 0 {
+		return errors.New("admin: config: negative EventInterval")
+	}
+	return nil
+}
 
 // Admin is the admin web surface. It is safe for concurrent use.
 type Admin struct {
@@ -44,6 +62,11 @@ type Admin struct {
 	api    http.Handler
 	// throttle limits sign-in attempts per account and per client IP.
 	throttle *loginThrottle
+	// joinThrottle limits wrong room passwords per room and client IP.
+	joinThrottle *loginThrottle
+	// done ends the dashboard's event streams (Close).
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds the admin handler. Templates and assets are parsed here, once;
@@ -60,7 +83,11 @@ func New(cfg Config, store *Store) (*Admin, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Admin{cfg: cfg, log: log, store: store, throttle: newLoginThrottle(store.now)}
+	if cfg.EventInterval == 0 {
+		cfg.EventInterval = 2 * time.Second
+	}
+	a := &Admin{cfg: cfg, log: log, store: store, throttle: newLoginThrottle(store.now),
+		joinThrottle: newLoginThrottle(store.now), done: make(chan struct{})}
 	var err error
 	if a.assets, err = newAssets(); err != nil {
 		return nil, err
@@ -72,6 +99,11 @@ func New(cfg Config, store *Store) (*Admin, error) {
 	a.api = a.apiRoutes()
 	return a, nil
 }
+
+// Close ends the dashboard's event streams, so that the HTTP server's
+// graceful shutdown does not wait for them. Call it when shutting down (for
+// example from http.Server.RegisterOnShutdown); it is idempotent.
+func (a *Admin) Close() { a.closeOnce.Do(func() { close(a.done) }) }
 
 // Handler returns the admin router, with paths relative to its mount point:
 // the appliance mounts it at /admin. It does no CSRF checking of its own: the
@@ -94,10 +126,20 @@ func (a *Admin) routes() http.Handler {
 	r.Get("/login", a.getLogin)
 	r.Post("/login", a.postLogin)
 	r.Get("/static/{name}", a.static)
+	r.Get("/invite/{token}", a.getInvite)
+	r.Post("/invite/{token}", a.postInvite)
 	r.Group(func(r chi.Router) {
 		r.Use(a.requireSession)
 		r.Post("/logout", a.postLogout)
-		r.With(a.requireRole(RoleAdmin, RoleModerator)).Get("/", a.index)
+		r.Get("/", a.dashboard)
+		r.Group(func(r chi.Router) {
+			r.Use(a.requireRole(RoleAdmin, RoleModerator))
+			a.staffRoutes(r)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(a.requireRole(RoleAdmin))
+			a.adminRoutes(r)
+		})
 	})
 	return r
 }

@@ -30,9 +30,19 @@ func (a *Admin) apiRoutes() http.Handler {
 	r.Use(ensureRequestID, middleware.Recoverer, apiHeaders, a.requireToken)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.apiError(w, r, ErrNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { a.apiError(w, r, errMethodNotAllowed) })
-	r.With(serviceTokenOnly(a)).Get("/users", a.apiListUsers)
-	r.With(serviceTokenOnly(a)).Post("/users", a.apiCreateUser)
-	a.roomAPIRoutes(r)
+	r.Group(func(r chi.Router) {
+		r.Use(a.apiRequire(principal.isAdmin))
+		r.Get("/users", a.apiListUsers)
+		r.Post("/users", a.apiCreateUser)
+		r.Get("/users/{username}", a.apiGetUser)
+		r.Patch("/users/{username}", a.apiUpdateUser)
+		r.Delete("/users/{username}", a.apiDeleteUser)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(a.apiRequire(principal.isStaff))
+		a.roomAPIRoutes(r)
+		a.meetingAPIRoutes(r)
+	})
 	if a.cfg.TURNCredentials != nil {
 		r.Post("/turn/credentials", a.apiTURNCredentials)
 	}
@@ -49,7 +59,8 @@ func apiHeaders(next http.Handler) http.Handler {
 }
 
 // requireToken authenticates the bearer token. An unknown, expired or
-// malformed token is 401, never 404.
+// malformed token, or one whose user is disabled, is 401, never 404. A
+// service token acts with admin rights; a user's token with its user's role.
 func (a *Admin) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -58,6 +69,13 @@ func (a *Admin) requireToken(next http.Handler) http.Handler {
 			return
 		}
 		t, err := a.store.LookupAPIToken(r.Context(), strings.TrimSpace(token))
+		p := principal{service: t.UserID == 0, tokenID: t.ID}
+		if err == nil && t.UserID != 0 {
+			p.user, err = a.store.UserByID(r.Context(), t.UserID)
+			if err == nil && p.user.Disabled {
+				err = fmt.Errorf("user %d disabled: %w", t.UserID, ErrNotFound)
+			}
+		}
 		if errors.Is(err, ErrNotFound) {
 			err = fmt.Errorf("%w: %w", errUnauthenticated, err)
 		}
@@ -65,16 +83,17 @@ func (a *Admin) requireToken(next http.Handler) http.Handler {
 			a.apiError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), apiTokenKey{}, t)))
+		ctx := context.WithValue(r.Context(), apiTokenKey{}, t)
+		ctx = withPrincipal(WithAuditSource(ctx, clientIP(r)), p)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// serviceTokenOnly admits service tokens (created on the command line) and
-// refuses tokens tied to a user: user tokens get role checks when they exist.
-func serviceTokenOnly(a *Admin) func(http.Handler) http.Handler {
+// apiRequire lets through only tokens whose principal passes allowed.
+func (a *Admin) apiRequire(allowed func(principal) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if t, _ := r.Context().Value(apiTokenKey{}).(APIToken); t.UserID != 0 {
+			if !allowed(principalFrom(r.Context())) {
 				a.apiError(w, r, errForbidden)
 				return
 			}

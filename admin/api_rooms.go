@@ -8,17 +8,14 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// roomAPIRoutes adds the rooms CRUD to the API router. Service tokens only,
-// as for /users, until user tokens get role checks.
+// roomAPIRoutes adds the rooms CRUD to the API router. Admins (and service
+// tokens) see every room; moderators the rooms they created or were granted.
 func (a *Admin) roomAPIRoutes(r chi.Router) {
-	r.Group(func(r chi.Router) {
-		r.Use(serviceTokenOnly(a))
-		r.Get("/rooms", a.apiListRooms)
-		r.Post("/rooms", a.apiCreateRoom)
-		r.Get("/rooms/{slug}", a.apiGetRoom)
-		r.Patch("/rooms/{slug}", a.apiUpdateRoom)
-		r.Delete("/rooms/{slug}", a.apiDeleteRoom)
-	})
+	r.Get("/rooms", a.apiListRooms)
+	r.Post("/rooms", a.apiCreateRoom)
+	r.Get("/rooms/{slug}", a.apiGetRoom)
+	r.Patch("/rooms/{slug}", a.apiUpdateRoom)
+	r.Delete("/rooms/{slug}", a.apiDeleteRoom)
 }
 
 // apiRoom is a room as the API shows it: never the password or its hash.
@@ -65,7 +62,7 @@ type apiRoomUpdate struct {
 
 // apiListRooms serves GET /rooms: {"rooms": [...]}, by slug.
 func (a *Admin) apiListRooms(w http.ResponseWriter, r *http.Request) {
-	rooms, err := a.store.ListRooms(r.Context())
+	rooms, err := a.roomsFor(r.Context(), principalFrom(r.Context()))
 	if err != nil {
 		a.apiError(w, r, err)
 		return
@@ -85,9 +82,10 @@ func (a *Admin) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
 		a.apiError(w, r, err)
 		return
 	}
-	room, err := a.store.CreateRoom(r.Context(), tokenActor(r.Context()), NewRoom{Slug: in.Slug, Name: in.Name,
+	p := principalFrom(r.Context())
+	room, err := a.store.CreateRoom(r.Context(), p.actor(), NewRoom{Slug: in.Slug, Name: in.Name,
 		Access: in.Access, Password: in.Password, Lobby: in.Lobby, MaxParticipants: in.MaxParticipants,
-		E2EERequired: in.E2EERequired})
+		E2EERequired: in.E2EERequired, CreatedBy: p.user.ID})
 	if err != nil {
 		a.apiError(w, r, err)
 		return
@@ -99,7 +97,7 @@ func (a *Admin) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
 
 // apiGetRoom serves GET /rooms/{slug}.
 func (a *Admin) apiGetRoom(w http.ResponseWriter, r *http.Request) {
-	room, err := a.store.RoomBySlug(r.Context(), chi.URLParam(r, "slug"))
+	room, err := a.roomFor(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "slug"))
 	if err != nil {
 		a.apiError(w, r, err)
 		return
@@ -114,7 +112,12 @@ func (a *Admin) apiUpdateRoom(w http.ResponseWriter, r *http.Request) {
 		a.apiError(w, r, err)
 		return
 	}
-	room, err := a.store.UpdateRoom(r.Context(), tokenActor(r.Context()), chi.URLParam(r, "slug"), RoomUpdate{
+	p := principalFrom(r.Context())
+	if _, err := a.roomFor(r.Context(), p, chi.URLParam(r, "slug")); err != nil {
+		a.apiError(w, r, err)
+		return
+	}
+	room, err := a.store.UpdateRoom(r.Context(), p.actor(), chi.URLParam(r, "slug"), RoomUpdate{
 		Name: in.Name, Access: in.Access, Password: in.Password, Lobby: in.Lobby,
 		MaxParticipants: in.MaxParticipants, E2EERequired: in.E2EERequired})
 	if err != nil {
@@ -126,7 +129,12 @@ func (a *Admin) apiUpdateRoom(w http.ResponseWriter, r *http.Request) {
 
 // apiDeleteRoom serves DELETE /rooms/{slug}: 204 with no body.
 func (a *Admin) apiDeleteRoom(w http.ResponseWriter, r *http.Request) {
-	if err := a.store.DeleteRoom(r.Context(), tokenActor(r.Context()), chi.URLParam(r, "slug")); err != nil {
+	p, slug := principalFrom(r.Context()), chi.URLParam(r, "slug")
+	if _, err := a.roomFor(r.Context(), p, slug); err != nil {
+		a.apiError(w, r, err)
+		return
+	}
+	if err := a.store.DeleteRoom(r.Context(), p.actor(), slug); err != nil {
 		a.apiError(w, r, err)
 		return
 	}

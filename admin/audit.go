@@ -26,8 +26,8 @@ func (s *Store) audit(ctx context.Context, tx *sql.Tx, e auditEntry) error {
 			return fmt.Errorf("encode audit detail: %w", err)
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)`,
-		s.now().Unix(), e.actor, e.action, e.object, string(detail))
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, object, detail, source)
+		VALUES (?, ?, ?, ?, ?, ?)`, s.now().Unix(), e.actor, e.action, e.object, string(detail), auditSource(ctx))
 	if err != nil {
 		return fmt.Errorf("write audit log: %w", err)
 	}
@@ -40,4 +40,17 @@ func validateActor(actor string) error {
 		return errors.New("admin: audit actor must be 1 to 128 bytes")
 	}
 	return nil
+}
+
+type auditSourceKey struct{}
+
+// WithAuditSource returns ctx carrying where a change comes from (a client
+// IP address); audit entries written under it record it.
+func WithAuditSource(ctx context.Context, source string) context.Context {
+	return context.WithValue(ctx, auditSourceKey{}, source)
+}
+
+func auditSource(ctx context.Context) string {
+	s, _ := ctx.Value(auditSourceKey{}).(string)
+	return s
 }

@@ -19,7 +19,7 @@ import (
 func TestBackupWhileWriting(t *testing.T) {
 	s, path := openTestStore(t, storeOptions{})
 	ctx := t.Context()
-	if _, err := s.CreateUser(ctx, NewUser{"root", "0123456789", RoleAdmin, ActorCLI}); err != nil {
+	if _, err := s.CreateUser(ctx, NewUser{Username: "root", Password: "0123456789", Role: RoleAdmin, Actor: ActorCLI}); err != nil {
 		t.Fatal(err)
 	}
 

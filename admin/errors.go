@@ -39,6 +39,30 @@ var (
 	// ErrInvalidMaxParticipants means a room's participant limit is outside 0 (no limit) to maxRoomParticipants.
 	ErrInvalidMaxParticipants = errors.New("admin: invalid max_participants: want 0 (no limit) to 1000")
 
+	// ErrLastAdmin means a change would leave no enabled admin account, and
+	// so nobody able to run the server from the browser.
+	ErrLastAdmin = errors.New("admin: the last enabled admin cannot be demoted, disabled or deleted")
+	// ErrInvalidOrigin means an embed origin is not exactly scheme://host[:port]
+	// with scheme https (or http for localhost).
+	ErrInvalidOrigin = errors.New("admin: invalid origin: want https://host[:port], no path, no wildcard")
+	// ErrInvalidSetting means a settings value is outside its allowed set.
+	ErrInvalidSetting = errors.New("admin: invalid setting")
+	// ErrInviteInvalid means an invite link is unknown, used or expired.
+	ErrInviteInvalid = errors.New("admin: invite link invalid, used or expired")
+
+	// ErrJoinNotAuthorized means the join may not enter the room: an unknown
+	// token, or an ad-hoc room that the settings do not allow this caller to open.
+	ErrJoinNotAuthorized = errors.New("admin: join not authorized")
+	// ErrJoinPasswordRequired means the room needs its password and none was given.
+	ErrJoinPasswordRequired = errors.New("admin: join: room password required")
+	// ErrJoinWrongPassword means the room password given is wrong.
+	ErrJoinWrongPassword = errors.New("admin: join: wrong room password")
+	// ErrJoinMembersOnly means the room admits only signed-in accounts.
+	ErrJoinMembersOnly = errors.New("admin: join: members only")
+	// ErrJoinRateLimited means too many wrong room passwords came from this
+	// address for this room; the caller should wait.
+	ErrJoinRateLimited = errors.New("admin: join: too many attempts")
+
 	// ErrInvalidCredentials means the username or the password is wrong. It
 	// deliberately does not say which.
 	ErrInvalidCredentials = errors.New("admin: invalid username or password")
@@ -101,6 +125,10 @@ func errorClasses() []errorClass {
 		{ErrInvalidAccess, http.StatusBadRequest, "invalid_access"},
 		{ErrRoomPassword, http.StatusBadRequest, "invalid_room_password"},
 		{ErrInvalidMaxParticipants, http.StatusBadRequest, "invalid_max_participants"},
+		{ErrLastAdmin, http.StatusConflict, "last_admin"},
+		{ErrInvalidOrigin, http.StatusBadRequest, "invalid_origin"},
+		{ErrInvalidSetting, http.StatusBadRequest, "invalid_setting"},
+		{ErrInviteInvalid, http.StatusNotFound, "not_found"},
 	}
 }
 

@@ -124,7 +124,7 @@ func TestMigrateFailureIsAtomic(t *testing.T) {
 		t.Errorf("error %q does not name the failing migration", err)
 	}
 
-	s = openTestStoreAt(t, path, storeOptions{})
+	s = openTestStoreAt(t, path, storeOptions{migrations: fstest.MapFS{"00001_initial.sql": {Data: initial}}})
 	v, err := s.SchemaVersion(ctx)
 	if err != nil {
 		t.Fatal(err)

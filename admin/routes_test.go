@@ -16,7 +16,8 @@ import (
 
 // safeGETRoutes are the GET routes known to change nothing. A new GET route
 // must be added here on purpose, after checking that it does not mutate (W1).
-var safeGETRoutes = []string{"/", "/login", "/setup", "/static/{name}", "/users", "/rooms", "/rooms/{slug}"}
+var safeGETRoutes = []string{"/", "/login", "/setup", "/static/{name}", "/users", "/users/{username}",
+	"/rooms", "/rooms/new", "/rooms/{slug}", "/settings", "/audit", "/tokens", "/events", "/invite/{token}", "/meetings"}
 
 // TestRouteAudit is W1's route-table audit: every GET route of both routers
 // is on the read-only list, and logout is not a GET.

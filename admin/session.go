@@ -61,7 +61,9 @@ func (a *Admin) requireSession(next http.Handler) http.Handler {
 			a.httpError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+		ctx := context.WithValue(r.Context(), userKey{}, u)
+		ctx = withPrincipal(WithAuditSource(ctx, clientIP(r)), principal{user: u})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -118,7 +118,7 @@ func (s *Store) CompleteSetup(ctx context.Context, token, username, password str
 		if err := s.checkSetupToken(ctx, tx, token); err != nil {
 			return err
 		}
-		if u, err = s.insertUser(ctx, tx, username, hash, RoleAdmin); err != nil {
+		if u, err = s.insertUser(ctx, tx, NewUser{Username: username, Role: RoleAdmin}, hash); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM setup_tokens`); err != nil {

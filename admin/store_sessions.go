@@ -89,9 +89,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 func sessionByDigest(ctx context.Context, q querier, digest []byte) (u User, lastSeen, expires time.Time, err error) {
 	var created, updated, seen, exp int64
-	err = q.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.disabled, u.created_at, u.updated_at,
+	err = q.QueryRowContext(ctx, `SELECT u.id, u.username, u.name, u.role, u.disabled, u.created_at, u.updated_at,
 		s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`, digest).
-		Scan(&u.ID, &u.Username, &u.Role, &u.Disabled, &created, &updated, &seen, &exp)
+		Scan(&u.ID, &u.Username, &u.Name, &u.Role, &u.Disabled, &created, &updated, &seen, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, time.Time{}, time.Time{}, ErrNotFound
 	}

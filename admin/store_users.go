@@ -27,8 +27,10 @@ const maxUsernameLen = 64
 
 // User is an account as stored, without its password hash.
 type User struct {
-	ID        int64
-	Username  string
+	ID       int64
+	Username string
+	// Name is the display name ("Ada Lovelace"); it may be empty.
+	Name      string
 	Role      string
 	Disabled  bool
 	CreatedAt time.Time
@@ -39,6 +41,8 @@ type User struct {
 // the audit log ("cli", "setup", "user:NAME").
 type NewUser struct {
 	Username string
+	// Name is the optional display name.
+	Name     string
 	Password string
 	Role     string
 	Actor    string
@@ -79,7 +83,7 @@ func validateRole(role string) error {
 // CreateUser validates and stores a new account, auditing it in the same
 // transaction. A username already taken (case-insensitively) gives ErrExists.
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
-	if err := errors.Join(validateUsername(nu.Username), validateRole(nu.Role),
+	if err := errors.Join(validateUsername(nu.Username), validateRole(nu.Role), validateDisplayName(nu.Name),
 		validatePassword(nu.Password), validateActor(nu.Actor)); err != nil {
 		return User{}, fmt.Errorf("create user %q: %w", nu.Username, err)
 	}
@@ -89,7 +93,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	}
 	var u User
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		u, err = s.insertUser(ctx, tx, nu.Username, hash, nu.Role)
+		u, err = s.insertUser(ctx, tx, nu, hash)
 		if err != nil {
 			return err
 		}
@@ -104,16 +108,16 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 
 // insertUser inserts a validated user inside tx. Writers are serialised
 // (BEGIN IMMEDIATE), so checking for the name first cannot race.
-func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, username, hash, role string) (User, error) {
-	if _, err := userByUsername(ctx, tx, username); err == nil {
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, nu NewUser, hash string) (User, error) {
+	if _, err := userByUsername(ctx, tx, nu.Username); err == nil {
 		return User{}, ErrExists
 	} else if !errors.Is(err, ErrNotFound) {
 		return User{}, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	u := User{Username: username, Role: role, CreatedAt: now, UpdatedAt: now}
-	err := tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, role, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`, username, hash, role, now.Unix(), now.Unix()).Scan(&u.ID)
+	u := User{Username: nu.Username, Name: nu.Name, Role: nu.Role, CreatedAt: now, UpdatedAt: now}
+	err := tx.QueryRowContext(ctx, `INSERT INTO users (username, name, password_hash, role, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, u.Username, u.Name, hash, u.Role, now.Unix(), now.Unix()).Scan(&u.ID)
 	if err != nil {
 		return User{}, fmt.Errorf("insert user: %w", err)
 	}
@@ -177,7 +181,7 @@ func hasAdmin(ctx context.Context, q querier) (bool, error) {
 	return has, err
 }
 
-const userColumns = `id, username, role, disabled, created_at, updated_at`
+const userColumns = `id, username, name, role, disabled, created_at, updated_at`
 
 func userByUsername(ctx context.Context, q querier, username string) (User, error) {
 	u, _, err := userWithHash(ctx, q, username)
@@ -190,7 +194,7 @@ func userWithHash(ctx context.Context, q querier, username string) (User, string
 	var u User
 	var created, updated int64
 	var hash string
-	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.Disabled, &created, &updated, &hash)
+	err := row.Scan(&u.ID, &u.Username, &u.Name, &u.Role, &u.Disabled, &created, &updated, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, "", ErrNotFound
 	}

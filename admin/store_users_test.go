@@ -49,11 +49,11 @@ func TestCreateUser(t *testing.T) {
 		in   NewUser
 		want error
 	}{
-		{"same name other case", NewUser{"alice", "0123456789", RoleMember, ActorCLI}, ErrExists},
-		{"bad username", NewUser{"al ice", "0123456789", RoleMember, ActorCLI}, ErrInvalidUsername},
-		{"bad role", NewUser{"carol", "0123456789", "owner", ActorCLI}, ErrInvalidRole},
-		{"short password", NewUser{"carol", "short", RoleMember, ActorCLI}, ErrWeakPassword},
-		{"long password", NewUser{"carol", strings.Repeat("x", 1025), RoleMember, ActorCLI}, ErrPasswordTooLong},
+		{"same name other case", NewUser{Username: "alice", Password: "0123456789", Role: RoleMember, Actor: ActorCLI}, ErrExists},
+		{"bad username", NewUser{Username: "al ice", Password: "0123456789", Role: RoleMember, Actor: ActorCLI}, ErrInvalidUsername},
+		{"bad role", NewUser{Username: "carol", Password: "0123456789", Role: "owner", Actor: ActorCLI}, ErrInvalidRole},
+		{"short password", NewUser{Username: "carol", Password: "short", Role: RoleMember, Actor: ActorCLI}, ErrWeakPassword},
+		{"long password", NewUser{Username: "carol", Password: strings.Repeat("x", 1025), Role: RoleMember, Actor: ActorCLI}, ErrPasswordTooLong},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestCreateUser(t *testing.T) {
 		})
 	}
 	t.Run("no actor", func(t *testing.T) {
-		if _, err := s.CreateUser(ctx, NewUser{"dave", "0123456789", RoleMember, ""}); err == nil {
+		if _, err := s.CreateUser(ctx, NewUser{Username: "dave", Password: "0123456789", Role: RoleMember, Actor: ""}); err == nil {
 			t.Error("got nil error, want one for an empty actor")
 		}
 	})
@@ -92,8 +92,8 @@ func TestCheckPassword(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTestStore(t, storeOptions{})
 	for _, nu := range []NewUser{
-		{"alice", "alice password", RoleAdmin, ActorCLI},
-		{"mallory", "mallory password", RoleMember, ActorCLI},
+		{Username: "alice", Password: "alice password", Role: RoleAdmin, Actor: ActorCLI},
+		{Username: "mallory", Password: "mallory password", Role: RoleMember, Actor: ActorCLI},
 	} {
 		if _, err := s.CreateUser(ctx, nu); err != nil {
 			t.Fatal(err)
@@ -130,7 +130,7 @@ func TestCheckPassword(t *testing.T) {
 func TestSetPassword(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTestStore(t, storeOptions{})
-	u, err := s.CreateUser(ctx, NewUser{"alice", "first password", RoleAdmin, ActorCLI})
+	u, err := s.CreateUser(ctx, NewUser{Username: "alice", Password: "first password", Role: RoleAdmin, Actor: ActorCLI})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +170,8 @@ func TestHasAdmin(t *testing.T) {
 		want   bool
 	}{
 		{NewUser{}, false},
-		{NewUser{"mod", "0123456789", RoleModerator, ActorCLI}, false},
-		{NewUser{"root", "0123456789", RoleAdmin, ActorCLI}, true},
+		{NewUser{Username: "mod", Password: "0123456789", Role: RoleModerator, Actor: ActorCLI}, false},
+		{NewUser{Username: "root", Password: "0123456789", Role: RoleAdmin, Actor: ActorCLI}, true},
 	}
 	for _, st := range steps {
 		if st.create.Username != "" {
@@ -187,7 +187,7 @@ func TestHasAdmin(t *testing.T) {
 
 func TestNewUserLogValueRedactsPassword(t *testing.T) {
 	var b strings.Builder
-	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "user", NewUser{"alice", "hunter2hunter2", RoleAdmin, ActorCLI})
+	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "user", NewUser{Username: "alice", Password: "hunter2hunter2", Role: RoleAdmin, Actor: ActorCLI})
 	if strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "REDACTED") {
 		t.Errorf("log line %q leaks the password or lacks REDACTED", b.String())
 	}
