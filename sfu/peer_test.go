@@ -61,9 +61,12 @@ type serverMsg struct {
 	Data          json.RawMessage       `json:"data"`
 	Reason        string                `json:"reason"`
 	Participants  []ParticipantInfo     `json:"participants"`
-	Participant   *ParticipantInfo      `json:"participant"`
-	Track         *TrackInfo            `json:"track"`
-	Candidate     *webrtc.ICECandidateInit
+	Limits        struct {
+		MaxParticipants int `json:"maxParticipants"`
+	} `json:"limits"`
+	Participant *ParticipantInfo `json:"participant"`
+	Track       *TrackInfo       `json:"track"`
+	Candidate   *webrtc.ICECandidateInit
 }
 
 // testAPI builds the client side: pion's defaults, loopback only, over
