@@ -26,8 +26,10 @@ const e2eeTestPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 
 // e2eeFixture is a page on a server that serves web.Handler plus the test modules.
 type e2eeFixture struct {
-	page *testenv.Page
-	base string // URL path of the product's js/e2ee/ directory, with its version
+	page    *testenv.Page
+	base    string // URL path of the product's js/e2ee/ directory, with its version
+	browser *testenv.Browser
+	url     string // of the test page
 }
 
 func newE2EEFixture(t *testing.T) *e2eeFixture {
@@ -40,11 +42,20 @@ func newE2EEFixture(t *testing.T) *e2eeFixture {
 	b := testenv.NewBrowser(t, testenv.BrowserOptions{
 		TrustSPKIs: []string{testenv.SPKIHash(srv.Certificate())},
 		Timeout:    60 * time.Second,
-		ExtraFlags: []string{"autoplay-policy=no-user-gesture-required"},
+		// The fake camera runs at 20 fps unless told.
+		ExtraFlags: []string{"autoplay-policy=no-user-gesture-required", "use-fake-device-for-media-stream=fps=30"},
 	})
-	p := b.NewPage(t)
-	p.Navigate(srv.URL + "/e2ee-test/page.html")
-	return &e2eeFixture{page: p, base: staticBase(t, product) + "js/e2ee/"}
+	f := &e2eeFixture{base: staticBase(t, product) + "js/e2ee/", browser: b, url: srv.URL + "/e2ee-test/page.html"}
+	return f.withPage(t)
+}
+
+// withPage returns a copy of f with a new page of the same browser, owned by t.
+func (f *e2eeFixture) withPage(t *testing.T) *e2eeFixture {
+	t.Helper()
+	g := *f
+	g.page = f.browser.NewPage(t)
+	g.page.Navigate(f.url)
+	return &g
 }
 
 func serveE2EETestFile(w http.ResponseWriter, r *http.Request) {

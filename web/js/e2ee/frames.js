@@ -67,6 +67,7 @@ export class SendKey {
     this.overheadBytes = 0;
     this.dropped = 0;
     this.busyMs = 0;
+    this.audioBusyMs = 0; // the Opus part of busyMs
     /** @type {Promise<unknown>} */
     this.chain = Promise.resolve();
   }
@@ -122,7 +123,9 @@ export class SendKey {
     this.frames++;
     this.bytes += out.length;
     this.overheadBytes += out.length - data.length;
-    this.busyMs += performance.now() - t0;
+    const ms = performance.now() - t0;
+    this.busyMs += ms;
+    if (codec === Codec.OPUS) this.audioBusyMs += ms;
     return true;
   }
 }
@@ -145,7 +148,7 @@ export class SendKey {
  * @property {(index: number) => RecvCounters} counters
  * @property {(e: import('./keystore.js').KeyEntry) => void} keyUsed
  * @property {(message: string) => void} error
- * @property {{recvMs: number}} cpu
+ * @property {{recvMs: number, recvAudioMs: number}} cpu milliseconds spent decrypting, all and audio
  */
 
 /**
@@ -247,7 +250,9 @@ export class RecvPipe {
       out.set(pt, n);
       frame.data = out.buffer;
     }
-    this.ctx.cpu.recvMs += performance.now() - t0;
+    const ms = performance.now() - t0;
+    this.ctx.cpu.recvMs += ms;
+    if (this.kind === 'audio') this.ctx.cpu.recvAudioMs += ms;
     c.frames++;
     this.switched(e, frame);
     return true;

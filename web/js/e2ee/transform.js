@@ -38,8 +38,10 @@ export function e2eeSupport() {
  *   per sender index
  * @property {number} transforms running transforms
  * @property {number} errors unexpected failures, reported or not
- * @property {{sendMs: number, recvMs: number, uptimeMs: number}} cpu milliseconds spent
- *   encrypting and decrypting, and the worker's clock; rates come from two samples
+ * @property {{sendMs: number, sendAudioMs: number, recvMs: number, recvAudioMs: number, uptimeMs: number}} cpu
+ *   milliseconds spent encrypting and decrypting (wall time from a frame's arrival to its
+ *   result, an upper bound of CPU time), of which on audio, and the worker's clock; rates
+ *   come from two samples
  */
 
 /**

@@ -46,7 +46,7 @@ class Engine {
     /** @type {Set<string>} */
     this.reported = new Set();
     this.errors = 0;
-    this.cpu = { recvMs: 0 };
+    this.cpu = { recvMs: 0, recvAudioMs: 0 };
     /** @type {import('./frames.js').RecvContext} */
     this.ctx = {
       store: this.store,
@@ -186,7 +186,10 @@ class Engine {
       recv: Object.fromEntries(this.recv),
       transforms: this.transforms,
       errors: this.errors,
-      cpu: { sendMs: s.busyMs, recvMs: this.cpu.recvMs, uptimeMs: performance.now() },
+      cpu: {
+        sendMs: s.busyMs, sendAudioMs: s.audioBusyMs, recvMs: this.cpu.recvMs, recvAudioMs: this.cpu.recvAudioMs,
+        uptimeMs: performance.now(),
+      },
     };
   }
 }

@@ -185,7 +185,7 @@ export async function openBatch(base, job) {
     counters: (i) => (counters[i] ??= { frames: 0, failures: 0, unknownKid: 0, held: 0, dropped: 0 }),
     keyUsed: (e) => events.push(`keyUsed ${e.index}/${e.gen}/${e.step}`),
     error: (msg) => events.push(`error ${msg}`),
-    cpu: { recvMs: 0 },
+    cpu: { recvMs: 0, recvAudioMs: 0 },
   };
   /** @type {string[]} */
   const delivered = [];
