@@ -113,13 +113,14 @@ func (s *SFU) welcome(p, old *Participant, res joinResult) {
 	if roster == nil {
 		roster = []ParticipantInfo{}
 	}
-	p.send(encode(welcomeOut{Type: "welcome", V: protocolVersion, ParticipantID: p.id, Index: int(p.index),
-		ResumeToken: p.token, Resumed: old != nil, ICEServers: ice, Participants: roster,
+	first := [][]byte{encode(welcomeOut{Type: "welcome", V: protocolVersion, ParticipantID: p.id,
+		Index: int(p.index), ResumeToken: p.token, Resumed: old != nil, ICEServers: ice, Participants: roster,
 		Limits: limitsJSON{MaxParticipants: res.limit, MaxTracks: s.cfg.MaxTracksPerParticipant,
-			MaxMessageBytes: s.cfg.MaxMessageBytes}}))
+			MaxMessageBytes: s.cfg.MaxMessageBytes}})}
 	for _, k := range res.knocks {
-		p.send(encode(knockOut{Type: "knock", Participant: k}))
+		first = append(first, encode(knockOut{Type: "knock", Participant: k}))
 	}
+	p.sendFirst(first...)
 	kind := "participant-joined"
 	if old != nil {
 		kind = "participant-updated"

@@ -37,6 +37,12 @@ type Participant struct {
 
 	sock atomic.Pointer[socket]
 
+	// early holds what others send before the welcome is queued (nil
+	// after): joining the room and queueing the welcome are two steps,
+	// and nothing may reach the client before its welcome.
+	earlyMu sync.Mutex
+	early   [][]byte
+
 	// For the dashboard (stats.go).
 	traffic traffic
 	relayed atomic.Bool
@@ -89,7 +95,7 @@ func newParticipant(s *SFU, roomName, id, name string, sock *socket, g Grant) (*
 	p := &Participant{id: id, name: name, moderator: g.Moderator, joinedAt: time.Now(), sfu: s, pc: pc,
 		logger: s.logger.With("room", roomName, "participant", id),
 		inbox:  newQueue[event](inboxLimit), stop: make(chan struct{}), done: make(chan struct{}),
-		welcomed:  make(chan struct{}),
+		welcomed: make(chan struct{}), early: [][]byte{},
 		announced: map[string]publishMsg{}, published: map[string]*UpTrack{},
 		subs: map[*UpTrack]*subscription{}}
 	p.sock.Store(sock)
@@ -113,11 +119,34 @@ func (p *Participant) baseInfo() ParticipantInfo {
 	return ParticipantInfo{ID: p.id, Name: p.name, Index: int(p.index), Role: p.role(), Tracks: []TrackInfo{}}
 }
 
-// send queues a message for the client, if a socket is attached.
+// send queues a message for the client, if a socket is attached; before
+// the welcome it is held until the welcome is queued.
 func (p *Participant) send(msg []byte) {
+	p.earlyMu.Lock()
+	if p.early != nil {
+		p.early = append(p.early, msg)
+		p.earlyMu.Unlock()
+		return
+	}
+	p.earlyMu.Unlock()
+	p.sendNow(msg)
+}
+
+func (p *Participant) sendNow(msg []byte) {
 	if s := p.sock.Load(); s != nil {
 		s.send(msg)
 	}
+}
+
+// sendFirst queues msgs (the welcome), then what was held back, and lets
+// send go straight to the socket from now on.
+func (p *Participant) sendFirst(msgs ...[]byte) {
+	p.earlyMu.Lock()
+	defer p.earlyMu.Unlock()
+	for _, m := range append(msgs, p.early...) {
+		p.sendNow(m)
+	}
+	p.early = nil
 }
 
 // post queues an event for the participant's goroutine.
