@@ -2,7 +2,12 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,6 +22,46 @@ type AuditEntry struct {
 	Source string
 	// Detail is the JSON the change recorded; it never holds secrets.
 	Detail string
+}
+
+// AuditField is one key of an audit entry's detail, formatted for people.
+type AuditField struct{ Key, Value string }
+
+// Fields returns the detail as sorted key/value pairs for display. Lists are
+// joined with commas; a detail that is not a JSON object is shown whole.
+func (e AuditEntry) Fields() []AuditField {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(e.Detail), &m); err != nil {
+		return []AuditField{{Key: "detail", Value: e.Detail}}
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	out := make([]AuditField, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, AuditField{Key: k, Value: auditValue(m[k])})
+	}
+	return out
+}
+
+func auditValue(v any) string {
+	switch v := v.(type) {
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = auditValue(x)
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, ", ")
+	case string:
+		return v
+	case nil:
+		return "—"
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	b, _ := json.Marshal(v) // a decoded JSON value always encodes
+	return string(b)
 }
 
 // AuditPage is one page of the audit log, newest first.

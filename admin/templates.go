@@ -21,15 +21,17 @@ const layoutFile = "templates/layout.html"
 // pages holds one parsed template set per view, built once at start-up.
 // Executing a parsed template is safe for concurrent use.
 type pages struct {
-	views  map[string]*template.Template
-	cssURL string
-	jsURL  map[string]string
+	views   map[string]*template.Template
+	cssURL  string
+	iconURL string
+	jsURL   map[string]string
 }
 
 // pageData is what the layout sees: shared values plus the view's own data.
 type pageData struct {
 	Base     string
 	CSSURL   string
+	IconURL  string
 	Scripts  []string
 	Instance string
 	// Section is the navigation entry to highlight.
@@ -83,7 +85,8 @@ func newPages(as *assets) (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin: list templates: %w", err)
 	}
-	p := &pages{views: make(map[string]*template.Template), cssURL: as.url("admin.css"), jsURL: make(map[string]string)}
+	p := &pages{views: make(map[string]*template.Template), cssURL: as.url("admin.css"), iconURL: as.url("favicon.svg"),
+		jsURL: make(map[string]string)}
 	for _, js := range []string{"admin.js", "dashboard.js", "roomlink.js"} {
 		if _, ok := as.files[js]; !ok {
 			return nil, fmt.Errorf("admin: missing static file %s", js)
@@ -128,7 +131,7 @@ func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, view 
 
 // pageData gathers what the layout shows around a view.
 func (a *Admin) pageData(r *http.Request, view string, data any) pageData {
-	pd := pageData{Base: basePath, CSSURL: a.pages.cssURL, Section: viewSection(view), Page: data,
+	pd := pageData{Base: basePath, CSSURL: a.pages.cssURL, IconURL: a.pages.iconURL, Section: viewSection(view), Page: data,
 		Instance: "Conclave", Flash: flashText(r.URL.Query().Get("done"))}
 	if st, err := a.store.Settings(r.Context()); err == nil {
 		pd.Instance = st.DisplayName()

@@ -34,6 +34,8 @@ type roomPage struct {
 	Candidates []modChoice
 	Error      string
 	Live       int
+	// Owner names the room's creator, if that account still exists.
+	Owner string
 }
 
 // roomsPage is the data of rooms.html.
@@ -126,7 +128,8 @@ func (a *Admin) newRoom(w http.ResponseWriter, r *http.Request) {
 		a.httpError(w, r, err)
 		return
 	}
-	f := roomForm{Access: st.DefaultAccess, Lobby: st.DefaultLobby, E2EERequired: !st.DefaultE2EEOptional}
+	f := roomForm{Access: st.DefaultAccess, Lobby: st.DefaultLobby, E2EERequired: !st.DefaultE2EEOptional,
+		MaxParticipants: "0"}
 	a.renderRoomForm(w, r, http.StatusOK, roomPage{New: true, Form: f}, nil)
 }
 
@@ -224,7 +227,16 @@ func (a *Admin) roomPageOf(r *http.Request, room Room, mods []User) roomPage {
 	for _, m := range mods {
 		f.Moderators = append(f.Moderators, m.ID)
 	}
-	return roomPage{Room: room, Form: f, Live: a.liveCounts(r)[room.Slug]}
+	page := roomPage{Room: room, Form: f, Live: a.liveCounts(r)[room.Slug]}
+	if room.CreatedBy != 0 {
+		if u, err := a.store.UserByID(r.Context(), room.CreatedBy); err == nil {
+			page.Owner = u.Username
+			if u.Name != "" {
+				page.Owner = u.Name + " (" + u.Username + ")"
+			}
+		}
+	}
+	return page
 }
 
 // updateRoom serves POST /rooms/{slug}. An empty password keeps the

@@ -82,10 +82,10 @@
       if (p.lobby) nameCell.append(' ', el('span', { class: 'badge badge-warn' }, ['waiting']));
       return el('tr', {}, [
         nameCell,
-        el('td', {}, [el('span', { class: 'badge' }, [p.role])]),
-        el('td', {}, [date(p.joined)]),
+        el('td', { class: 'opt' }, [el('span', { class: 'badge' }, [p.role])]),
+        el('td', { class: 'opt' }, [date(p.joined)]),
         el('td', {}, [p.turn ? el('span', { class: 'badge badge-warn' }, ['TURN relay']) : 'direct']),
-        el('td', { class: 'num' }, [bitrate(p.bitrate_in)]),
+        el('td', { class: 'num opt' }, [bitrate(p.bitrate_in)]),
         el('td', { class: 'num' }, [bitrate(p.bitrate_out)]),
         el('td', { class: 'actions' }, [
           actionForm(`${base}/meetings/${room}/participants/${id}/mute`, 'Mute', 'btn-secondary'),
@@ -94,8 +94,9 @@
         ]),
       ]);
     });
+    const classes = ['', 'opt', 'opt', '', 'num opt', 'num', 'actions'];
     const header = el('tr', {}, ['Name', 'Role', 'Joined', 'Network', 'In', 'Out', 'Actions'].map((h, i) =>
-      el('th', i === 4 || i === 5 ? { class: 'num' } : i === 6 ? { class: 'actions' } : {}, [h])));
+      el('th', classes[i] ? { class: classes[i] } : {}, [h])));
     const table = el('table', { class: 'table' }, [el('thead', {}, [header]), el('tbody', {}, rows)]);
     return el('article', { class: 'card meeting', 'data-room': m.room }, [head, el('div', { class: 'table-wrap' }, [table])]);
   }
