@@ -374,3 +374,35 @@ func testOpenFromGo(t *testing.T, f *e2eeFixture, kind, codec string, goCodec sf
 		t.Errorf("batch took %.0f ms, want the 500 ms hold of the stranger's frame", got.Ms)
 	}
 }
+
+// TestBrowserE2EEAttachEarly attaches a worker to a sender and a receiver
+// in the task that starts it, before its module has run, as a page may
+// inside ontrack: Chromium keeps the transforms for the worker (both
+// APIs), so none is lost. It also checks e2eeSupport's choice on
+// Chromium, which has both APIs, and the RTCConfiguration of each path.
+func TestBrowserE2EEAttachEarly(t *testing.T) {
+	f := newE2EEFixture(t)
+	for _, tc := range []struct{ mode, pcConfig string }{
+		{"script", `{}`},
+		{"streams", `{"encodedInsertableStreams":true}`},
+	} {
+		for range 3 {
+			var got struct {
+				Transforms int
+				Support    string
+				PCConfig   json.RawMessage
+			}
+			decode(t, f.call(t, "harness.js", "attachEarly", tc.mode), &got)
+			if got.Transforms != 2 {
+				t.Errorf("%s: the worker runs %d transforms, want 2", tc.mode, got.Transforms)
+			}
+			if got.Support != "script" {
+				t.Errorf("e2eeSupport() = %q on Chromium, want script", got.Support)
+			}
+			if string(got.PCConfig) != tc.pcConfig {
+				t.Errorf("%s: pcConfig() = %s, want %s", tc.mode, got.PCConfig, tc.pcConfig)
+			}
+		}
+	}
+	checkClean(t, f.page)
+}

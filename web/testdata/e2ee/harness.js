@@ -208,3 +208,25 @@ export async function openBatch(base, job) {
   while (pipe.busy || pipe.queue.length > 0) await new Promise((r) => setTimeout(r, 10));
   return JSON.stringify({ delivered, counters, events, requests, ms: performance.now() - t0 });
 }
+
+/**
+ * Attaches a fresh E2EEWorker to a sender and a receiver in the same task
+ * that starts it, without awaiting ready, and reports how many transforms
+ * the worker runs once it answers, with what e2eeSupport and pcConfig say.
+ * @param {string} base
+ * @param {'script' | 'streams'} mode
+ */
+export async function attachEarly(base, mode) {
+  const { E2EEWorker, e2eeSupport } = await import(`${base}transform.js`);
+  const w = new E2EEWorker(undefined, mode);
+  const pc = new RTCPeerConnection(w.pcConfig());
+  const t = pc.addTransceiver('video');
+  w.attachSender(t.sender, { kind: 'video' });
+  w.attachReceiver(t.receiver, { kind: 'video' });
+  await w.ready;
+  await new Promise((r) => setTimeout(r, 200));
+  const stats = await w.stats();
+  pc.close();
+  w.close();
+  return JSON.stringify({ transforms: stats.transforms, support: e2eeSupport(), pcConfig: w.pcConfig() });
+}
