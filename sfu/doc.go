@@ -16,6 +16,12 @@
 // Concurrency. Each participant has one goroutine that owns its state
 // machine and its PeerConnection; each socket has one writer goroutine; each
 // up-track has one reader goroutine that fans packets out to a copy-on-write
-// slice of down-tracks; each down-track has one RTCP reader goroutine. All of
-// them are owned by the SFU and stopped by Close.
+// slice of down-tracks; each down-track has one RTCP reader goroutine; each
+// join waiting in a lobby has one waiter goroutine (lobby.go). All of them
+// are owned by the SFU and stopped by Close.
+//
+// Policy is not decided here: an Authorizer (auth.go) grants each join its
+// role, lobby and room size, and the admin dashboard moderates through
+// EndRoom, RemoveParticipant, MuteParticipant, Admit and Deny
+// (moderate.go).
 package sfu
