@@ -24,6 +24,7 @@ type Client struct {
 	api     *webrtc.API
 	stats   *recvStats
 	sources []*source // fixed at Join
+	ring    *keyring  // nil without E2EE
 	// ctx lives from Join to Close; the sources and sessions run under it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -56,10 +57,22 @@ func Join(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.logger().With("component", "client", "room", cfg.Room),
 		api: api, stats: newRecvStats(start), sources: sources}
+	if cfg.Secret != nil {
+		c.ring, err = newKeyring(cfg.Secret, strings.ToLower(cfg.Room), c.log.With("component", "e2ee"), cfg.OnChat)
+		if err != nil {
+			return nil, err
+		}
+		for _, src := range sources {
+			src.seal = c.ring.seal
+		}
+	}
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := c.connect(ctx, ""); err != nil {
 		c.cancel()
 		return nil, err
+	}
+	if c.ring != nil {
+		c.wg.Go(c.runKeyTimers)
 	}
 	for _, src := range c.sources {
 		c.wg.Add(1)
@@ -90,6 +103,14 @@ func (c *Client) connect(ctx context.Context, token string) error {
 		c.roster[p.ID] = p
 	}
 	c.mu.Unlock()
+	var announce []outbound
+	if c.ring != nil {
+		// Before the session starts: its loop may deliver others' key messages at once.
+		if announce, err = c.ring.welcome(w); err != nil {
+			_ = conn.CloseNow()
+			return err
+		}
+	}
 	s, err := newSession(c, conn, w)
 	if err != nil {
 		_ = conn.CloseNow()
@@ -108,8 +129,9 @@ func (c *Client) connect(ctx context.Context, token string) error {
 	if prev != nil {
 		_ = prev.close()
 	}
+	c.send(announce)
 	c.log.Info("joined", "participant", w.ParticipantID, "resumed", w.Resumed,
-		"others", len(w.Participants))
+		"others", len(w.Participants), "index", w.Index, "e2ee", c.ring != nil)
 	return nil
 }
 

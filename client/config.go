@@ -68,8 +68,25 @@ type Config struct {
 	// ID; pkt is only valid during the call.
 	OnSend func(trackID string, pkt *rtp.Packet)
 	// OnRelay is called for every `relay` message, with the sender's participant ID and the
-	// opaque data.
+	// opaque data. With E2EE on, the key protocol's messages (announce, key, ack, msg) are
+	// consumed by the client and not passed on.
 	OnRelay func(from string, data json.RawMessage)
+
+	// Secret is the 32-byte room secret of the meeting link (#k=…). When set, the client
+	// speaks the E2EE key protocol (docs/e2ee.md): it encrypts every frame it publishes,
+	// decrypts what it receives (dropping what does not decrypt) and chats encrypted. Nil:
+	// no E2EE, frames go out in clear and received payloads are only counted.
+	Secret []byte
+	// OnChat is called for every chat message that decrypted (E2EE only).
+	OnChat func(Chat)
+	// OnFrame is called, with E2EE on, for every complete frame received on a remote track:
+	// sealed as it arrived, plain the decrypted frame or nil if it was dropped. Both are
+	// only valid during the call.
+	OnFrame func(t RemoteTrack, sealed, plain []byte)
+
+	// frameMarker, when set (tests only, see export_test.go), is appended to every frame
+	// the sources send, before encryption.
+	frameMarker []byte
 }
 
 // Validate reports every problem with the config, each wrapping ErrBadConfig.
@@ -89,6 +106,9 @@ func (c Config) Validate() error {
 	}
 	if c.Name == "" {
 		errs = append(errs, fmt.Errorf("name is empty: %w", ErrBadConfig))
+	}
+	if c.Secret != nil && len(c.Secret) != 32 {
+		errs = append(errs, fmt.Errorf("secret of %d bytes, want 32: %w", len(c.Secret), ErrBadConfig))
 	}
 	return errors.Join(errs...)
 }

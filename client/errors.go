@@ -16,6 +16,12 @@ var (
 	ErrProtocol = errors.New("client: protocol violation")
 	// ErrNotConnected is returned by Relay while the signaling socket is down (see Resume).
 	ErrNotConnected = errors.New("client: signaling socket not connected")
+	// ErrNoSenderIndex means E2EE is on but the server's `welcome` carries no sender index
+	// (1–255), which every encrypted frame's KID needs.
+	ErrNoSenderIndex = errors.New("client: no sender index from the server")
+	// ErrNoE2EE is returned by SendChat on a client without a room secret: chat is only ever
+	// sent end-to-end encrypted.
+	ErrNoE2EE = errors.New("client: end-to-end encryption is off")
 )
 
 // ServerError is an `error` message from the server (docs/protocol.md, "Leave and errors").

@@ -5,12 +5,24 @@ import (
 	"log/slog"
 )
 
-// onRelay passes a `relay` message to Config.OnRelay.
+// onRelay hands a `relay` message to the E2EE key protocol, or else to Config.OnRelay.
 func (c *Client) onRelay(b []byte) {
 	var m relayMsg
 	if err := json.Unmarshal(b, &m); err != nil {
 		c.log.Warn("bad relay from server", slog.Any("err", err))
 		return
+	}
+	if c.ring != nil {
+		out, chats, ok := c.ring.handle(m.From, m.Data)
+		c.send(out)
+		for _, ch := range chats {
+			if c.cfg.OnChat != nil {
+				c.cfg.OnChat(ch)
+			}
+		}
+		if ok {
+			return
+		}
 	}
 	if c.cfg.OnRelay != nil {
 		c.cfg.OnRelay(m.From, m.Data)
@@ -23,6 +35,16 @@ func (c *Client) onRoomEvent(typ string, b []byte) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		c.log.Warn("bad room event from server", "type", typ, slog.Any("err", err))
 		return
+	}
+	if c.ring != nil {
+		switch typ {
+		case "participant-joined":
+			if m.Participant != nil {
+				c.send(c.ring.joined(m.Participant.ID))
+			}
+		case "participant-left":
+			c.ring.left(m.ParticipantID)
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

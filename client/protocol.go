@@ -26,8 +26,10 @@ type TrackInfo struct {
 
 // Participant is another member of the room, as `welcome` and room events describe it.
 type Participant struct {
-	ID     string      `json:"id"`
-	Name   string      `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Index is the participant's E2EE sender index, 1–255 (0 from a server without it).
+	Index  int         `json:"index"`
 	Tracks []TrackInfo `json:"tracks"`
 }
 
@@ -59,6 +61,7 @@ type welcomeMsg struct {
 	ParticipantID string             `json:"participantId"`
 	ResumeToken   string             `json:"resumeToken"`
 	Resumed       bool               `json:"resumed"`
+	Index         int                `json:"index"` // own E2EE sender index, 1–255
 	ICEServers    []webrtc.ICEServer `json:"iceServers"`
 	Participants  []Participant      `json:"participants"`
 	Limits        map[string]int     `json:"limits"`

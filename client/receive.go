@@ -53,6 +53,10 @@ func (s *session) readTrack(t *webrtc.TrackRemote, info RemoteTrack) {
 	if cfg.OnTrack != nil {
 		cfg.OnTrack(info)
 	}
+	var dec *trackDecryptor
+	if s.c.ring != nil {
+		dec = newTrackDecryptor(s, t, info, ctr)
+	}
 	buf := make([]byte, receiveBufferSize)
 	var pkt rtp.Packet
 	for {
@@ -63,9 +67,13 @@ func (s *session) readTrack(t *webrtc.TrackRemote, info RemoteTrack) {
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		stats.packet(ctr, time.Now(), pkt.SequenceNumber, len(pkt.Payload))
+		now := time.Now()
+		stats.packet(ctr, now, pkt.SequenceNumber, len(pkt.Payload))
 		if cfg.OnRTP != nil {
 			cfg.OnRTP(info, &pkt)
+		}
+		if dec != nil {
+			dec.packet(&pkt, now)
 		}
 	}
 	ctr.ended.Store(true)

@@ -3,7 +3,9 @@ package client
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
+
+	"conclave/sframe"
 )
 
 // rtpMTU matches pion's own packetizer size for TrackLocalStaticSample, which fits every
@@ -37,11 +41,21 @@ func newLooper(c clip, payloader rtp.Payloader, seq uint16, ts uint32) *looper {
 	return &looper{clip: c, packetizer: p}
 }
 
-// nextFrame packetizes the next frame of the clip, wrapping around at its end.
-func (l *looper) nextFrame() []*rtp.Packet {
+// nextFrame packetizes the next frame of the clip, wrapping around at its end. transform,
+// when not nil, turns the frame into what is sent (E2EE); a frame it fails on is skipped,
+// the RTP clock moving on as for a dropped frame.
+func (l *looper) nextFrame(transform func([]byte) ([]byte, error)) ([]*rtp.Packet, error) {
 	f := l.clip.frames[l.next]
 	l.next = (l.next + 1) % len(l.clip.frames)
-	return l.packetizer.Packetize(f.data, f.samples)
+	data := f.data
+	if transform != nil {
+		var err error
+		if data, err = transform(data); err != nil {
+			l.packetizer.SkipSamples(f.samples)
+			return nil, err
+		}
+	}
+	return l.packetizer.Packetize(data, f.samples), nil
 }
 
 // skip advances the RTP clock by n frames without sending anything. The clip position stays:
@@ -77,6 +91,11 @@ type source struct {
 	track  *webrtc.TrackLocalStaticRTP
 	loop   *looper
 	onSend packetSink // nil: no hook
+	codec  sframe.Codec
+	// seal encrypts a frame (E2EE); nil sends frames in clear. Set before run starts.
+	seal   func(codec sframe.Codec, frame []byte) ([]byte, error)
+	marker []byte // appended to every frame before seal (tests)
+	log    *slog.Logger
 
 	keyframeWanted atomic.Bool // set by the RTCP reader on PLI or FIR, taken by run
 	packets        atomic.Uint64
@@ -98,6 +117,7 @@ func payloaderFor(kind string) rtp.Payloader {
 // jitter buffers keep tracking the wall clock instead of growing by every stall.
 func (s *source) run(ctx context.Context) {
 	interval := s.loop.clip.interval
+	transform := s.transform()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	start, sent := time.Now(), 0
@@ -113,7 +133,7 @@ func (s *source) run(ctx context.Context) {
 			if s.keyframeWanted.Swap(false) {
 				s.loop.jumpToKeyframe()
 			}
-			s.sendFrame()
+			s.sendFrame(transform)
 			sent++
 		}
 	}
@@ -142,9 +162,31 @@ func framesDue(elapsed, interval time.Duration) int {
 	return int(elapsed / interval)
 }
 
+// transform is what happens to a clip frame before it is packetized: the test marker, then
+// E2EE. Nil when neither applies.
+func (s *source) transform() func([]byte) ([]byte, error) {
+	if s.seal == nil && s.marker == nil {
+		return nil
+	}
+	return func(frame []byte) ([]byte, error) {
+		if s.marker != nil {
+			frame = append(slices.Clip(frame), s.marker...)
+		}
+		if s.seal == nil {
+			return frame, nil
+		}
+		return s.seal(s.codec, frame)
+	}
+}
+
 // sendFrame writes one frame's packets to the track.
-func (s *source) sendFrame() {
-	for _, p := range s.loop.nextFrame() {
+func (s *source) sendFrame(transform func([]byte) ([]byte, error)) {
+	pkts, err := s.loop.nextFrame(transform)
+	if err != nil {
+		s.log.Warn("frame not sent", "kind", s.kind, slog.Any("err", err))
+		return
+	}
+	for _, p := range pkts {
 		// A write error means one binding (one PeerConnection) failed while the track still
 		// wrote to the others; before negotiation there is no binding and the packet goes
 		// nowhere. Either way the packet counts as sent: it is what a camera would have
@@ -175,7 +217,8 @@ func newSources(cfg Config) ([]*source, error) {
 			return fmt.Errorf("new %s track: %w", kind, err)
 		}
 		src := &source{kind: kind, source: sourceOf(kind), mid: "pub-" + kind, track: track,
-			loop: newLooper(c, payloaderFor(kind), uint16(rand.Uint32()), rand.Uint32())}
+			loop:  newLooper(c, payloaderFor(kind), uint16(rand.Uint32()), rand.Uint32()),
+			codec: codecOf(kind), marker: cfg.frameMarker, log: cfg.logger()}
 		if cfg.OnSend != nil {
 			src.onSend = func(p *rtp.Packet) { cfg.OnSend(id, p) }
 		}
@@ -195,6 +238,13 @@ func newSources(cfg Config) ([]*source, error) {
 		}
 	}
 	return out, nil
+}
+
+func codecOf(kind string) sframe.Codec {
+	if kind == kindVideo {
+		return sframe.CodecVP8
+	}
+	return sframe.CodecOpus
 }
 
 func sourceOf(kind string) string {

@@ -24,6 +24,12 @@ type TrackStats struct {
 	// delivery ratio.
 	Expected uint64
 	Ended    bool // the track ended (see Config.OnTrackEnded)
+
+	// With E2EE on (Config.Secret): Frames is the complete frames reassembled from the
+	// packets, Decrypted those that decrypted (the only ones a decoder would get),
+	// DecryptFailures those that failed authentication, were replayed or malformed, and
+	// KeyMissing those dropped because no key for their KID arrived within 500 ms.
+	Frames, Decrypted, DecryptFailures, KeyMissing uint64
 }
 
 // Stats is a snapshot of a client's counters.
@@ -33,6 +39,8 @@ type Stats struct {
 	Bytes       uint64       // received payload bytes on all remote tracks
 	SentPackets uint64       // sent by this client's sources
 	SentBytes   uint64       // payload bytes sent
+	// Decrypted, DecryptFailures and KeyMissing add up the remote tracks' (E2EE only).
+	Decrypted, DecryptFailures, KeyMissing uint64
 	// JoinLatency is the time from the Join call to the first RTP packet from any remote
 	// track; zero until one arrives.
 	JoinLatency time.Duration
@@ -49,6 +57,8 @@ type recvCounter struct {
 	// only the track's reader goroutine writes them.
 	firstExt, highExt atomic.Uint64
 	ended             atomic.Bool
+
+	frames, decrypted, failures, keyMissing atomic.Uint64
 }
 
 // add counts one packet received at now.
@@ -72,6 +82,8 @@ func (r *recvCounter) snapshot() TrackStats {
 		Kind: r.info.Kind, Source: r.info.Source,
 		Packets: r.packets.Load(), Bytes: r.bytes.Load(),
 		LastSeq: uint16(r.lastSeq.Load()), Ended: r.ended.Load(),
+		Frames: r.frames.Load(), Decrypted: r.decrypted.Load(),
+		DecryptFailures: r.failures.Load(), KeyMissing: r.keyMissing.Load(),
 	}
 	if s.Packets > 0 {
 		s.Expected = r.highExt.Load() - r.firstExt.Load() + 1
@@ -135,6 +147,9 @@ func (s *recvStats) snapshot() Stats {
 	for _, t := range out.Remote {
 		out.Packets += t.Packets
 		out.Bytes += t.Bytes
+		out.Decrypted += t.Decrypted
+		out.DecryptFailures += t.DecryptFailures
+		out.KeyMissing += t.KeyMissing
 	}
 	if ns := s.firstAt.Load(); ns != 0 {
 		out.JoinLatency = time.Unix(0, ns).Sub(s.joinStart)
@@ -154,6 +169,10 @@ func sum(tracks []TrackStats, participantID, kind string) TrackStats {
 		out.Packets += t.Packets
 		out.Bytes += t.Bytes
 		out.Expected += t.Expected
+		out.Frames += t.Frames
+		out.Decrypted += t.Decrypted
+		out.DecryptFailures += t.DecryptFailures
+		out.KeyMissing += t.KeyMissing
 		if !t.FirstPacket.IsZero() && (out.FirstPacket.IsZero() || t.FirstPacket.Before(out.FirstPacket)) {
 			out.FirstPacket = t.FirstPacket
 		}
