@@ -3,6 +3,7 @@ package sfu
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,15 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"relay null data", `{"type":"relay","data":null}`, "", ErrBadMessage},
 		{"relay bad recipient", `{"type":"relay","to":"../etc","data":1}`, "", ErrBadMessage},
 		{"leave", `{"type":"leave"}`, "leave", nil},
+		{"join with password", `{"type":"join","v":1,"room":"r","name":"Ada","password":"` + strings.Repeat("p", 256) + `"}`, "join", nil},
+		{"join password too long", `{"type":"join","v":1,"room":"r","name":"Ada","password":"` + strings.Repeat("p", 257) + `"}`, "", ErrBadMessage},
+		{"admit", `{"type":"admit","participantId":"p_abc"}`, "admit", nil},
+		{"deny without participant", `{"type":"deny"}`, "", ErrBadMessage},
+		{"moderate mute", `{"type":"moderate","action":"mute","participantId":"p_abc"}`, "moderate", nil},
+		{"moderate remove", `{"type":"moderate","action":"remove","participantId":"p_abc"}`, "moderate", nil},
+		{"moderate unknown action", `{"type":"moderate","action":"ban","participantId":"p_abc"}`, "", ErrBadMessage},
+		{"moderate bad participant", `{"type":"moderate","action":"mute","participantId":"Bob"}`, "", ErrBadMessage},
+		{"end meeting", `{"type":"end-meeting"}`, "end-meeting", nil},
 		{"unknown type", `{"type":"dance"}`, "", ErrUnknownType},
 		{"no type", `{"sdp":"v=0"}`, "", ErrBadMessage},
 		{"type not a string", `{"type":7}`, "", ErrBadMessage},
@@ -74,6 +84,15 @@ func TestErrorCode(t *testing.T) {
 		{errors.Join(errors.New("x"), ErrRateLimited), "rate-limited"},
 		{clientErr(ErrBadSDP, "no"), "bad-sdp"},
 		{errNotJoined, "not-joined"},
+		{fmt.Errorf("room x: %w", ErrWrongPassword), "wrong-password"},
+		{ErrPasswordRequired, "password-required"},
+		{ErrMembersOnly, "members-only"},
+		{ErrLobbyDenied, "lobby-denied"},
+		{ErrLobbyTimeout, "lobby-timeout"},
+		{ErrRemoved, "removed"},
+		{ErrRoomEnded, "ended"},
+		{ErrNotAllowed, "not-allowed"},
+		{ErrParticipantNotFound, "unknown-participant"},
 		{errAlreadyJoined, "already-joined"},
 		{errors.New("disk on fire"), "internal"},
 	}
@@ -96,6 +115,9 @@ func FuzzSignalMessage(f *testing.F) {
 		`{"type":"offer","sdp":"v=0\r\n"}`, `{"type":"candidate","candidate":null}`,
 		`{"type":"publish","trackId":"t","kind":"video","source":"camera","muted":true}`,
 		`{"type":"relay","to":"p_a1","data":{"a":[{}]}}`, `{"type":"leave"}`, `{"type":"\u0000"}`,
+		`{"type":"admit","participantId":"p_a1"}`, `{"type":"deny","participantId":"p_a1"}`,
+		`{"type":"moderate","action":"remove","participantId":"p_a1"}`, `{"type":"end-meeting"}`,
+		`{"type":"join","v":1,"room":"r","name":"Ada","password":"pw"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -146,6 +168,14 @@ func ptrTo(m clientMessage) any {
 	case relayMsg:
 		return &m
 	case leaveMsg:
+		return &m
+	case admitMsg:
+		return &m
+	case denyMsg:
+		return &m
+	case moderateMsg:
+		return &m
+	case endMeetingMsg:
 		return &m
 	}
 	return nil
