@@ -29,6 +29,9 @@ type Config struct {
 	MetricsURL string        // the server's /metrics (on --metrics), "" to skip server numbers
 	Progress   io.Writer     // one line a second while running; nil for none
 	Logger     *slog.Logger  // bots' logs; nil discards
+	// Secret is the room secret the bots encrypt with (end-to-end encryption, as browsers
+	// do); nil sends media in clear.
+	Secret []byte
 }
 
 // joinRetry bounds how long one bot keeps retrying a join the server
@@ -96,7 +99,7 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 	ccfg := client.Config{
 		URL: wsURL(cfg.URL), TLSConfig: cfg.TLS, Room: cfg.Room, Name: name,
 		Publish: client.Publish{Audio: publish, Video: publish && !cfg.AudioOnly},
-		Logger:  cfg.Logger.With("bot", name),
+		Logger:  cfg.Logger.With("bot", name), Secret: cfg.Secret,
 	}
 	deadline := time.Now().Add(joinRetry)
 	for {

@@ -49,7 +49,11 @@ func TestLoadtestSmoke(t *testing.T) {
 	if r.Server.ForwardedPackets <= 0 || r.Server.CPUMicrosPerForwardedPkt <= 0 || r.Server.RSSMB <= 0 {
 		t.Errorf("server numbers did not move: %+v", r.Server)
 	}
-	if !strings.Contains(progress.String(), "joined 4/4") {
+	if !r.E2EE || r.Subscribers.DecryptedFrames == 0 || r.Subscribers.DecryptFailures != 0 || r.Subscribers.KeyMissing != 0 {
+		t.Errorf("e2ee %v: %d frames decrypted, %d failed, %d without key; want E2EE on, frames decrypted, no drops",
+			r.E2EE, r.Subscribers.DecryptedFrames, r.Subscribers.DecryptFailures, r.Subscribers.KeyMissing)
+	}
+	if !strings.Contains(progress.String(), "joined 4/4") || !strings.Contains(progress.String(), "/r/smoke#k=") {
 		t.Errorf("no progress lines:\n%s", progress.String())
 	}
 }
@@ -64,6 +68,8 @@ func TestLoadtestFlags(t *testing.T) {
 		{[]string{"--url", "https://x", "--simulcast"}, "--simulcast"},
 		{[]string{"--url", "https://x", "--ca", "a", "--insecure"}, "exclude"},
 		{[]string{"--url", "https://x", "--ca", "/nonexistent"}, "--ca"},
+		{[]string{"--url", "https://x", "--secret", "c2hvcnQ"}, "--secret"},
+		{[]string{"--url", "https://x", "--secret", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "--no-e2ee"}, "exclude"},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer

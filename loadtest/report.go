@@ -20,6 +20,7 @@ type Report struct {
 	JoinMS      JoinReport        `json:"join_ms"`
 	Bots        int               `json:"bots"`
 	Seconds     float64           `json:"seconds"`
+	E2EE        bool              `json:"e2ee"` // the bots encrypted their media
 }
 
 // ServerReport is the server's cost, from its /metrics; zero without
@@ -36,6 +37,11 @@ type SubscribersReport struct {
 	LossRatio float64 `json:"loss_ratio"`
 	Mbps      float64 `json:"mbps"`
 	Packets   uint64  `json:"packets"`
+	// With E2EE: frames that decrypted, that failed (authentication, replay, malformed), and
+	// that were dropped because their key never came, during the window.
+	DecryptedFrames uint64 `json:"decrypted_frames"`
+	DecryptFailures uint64 `json:"decrypt_failures"`
+	KeyMissing      uint64 `json:"key_missing"`
 }
 
 // JoinReport is the time from join to the first remote packet, per bot.
@@ -46,12 +52,15 @@ type JoinReport struct {
 
 // buildReport compares the counters at the start and end of the window.
 func buildReport(cfg Config, bots []bot, start, end []client.Stats, elapsed time.Duration, before, after metrics) Report {
-	r := Report{Bots: len(bots), Seconds: elapsed.Seconds()}
+	r := Report{Bots: len(bots), Seconds: elapsed.Seconds(), E2EE: cfg.Secret != nil}
 	var got, expected, bytes uint64
 	var joins []float64
 	for i := range bots {
 		s0, s1 := start[i], end[i]
 		bytes += s1.Bytes - s0.Bytes
+		r.Subscribers.DecryptedFrames += s1.Decrypted - s0.Decrypted
+		r.Subscribers.DecryptFailures += s1.DecryptFailures - s0.DecryptFailures
+		r.Subscribers.KeyMissing += s1.KeyMissing - s0.KeyMissing
 		for _, t := range s1.Remote {
 			t0 := findTrack(s0.Remote, t)
 			got += t.Packets - t0.Packets
