@@ -32,18 +32,20 @@ type workerStats struct {
 	}
 	Recv       map[string]recvCounters
 	Transforms int
+	Codecs     []string
 	Errors     int
 	CPU        struct{ SendMs, SendAudioMs, RecvMs, RecvAudioMs, UptimeMs float64 }
 }
 
 type recvCounters struct {
-	Frames, Failures, UnknownKid, Held, Dropped float64
+	Frames, Failures, UnknownKid, Held, Replayed, Dropped float64
 }
 
 // callFixture drives one loopback call of call.js.
 type callFixture struct {
 	*e2eeFixture
-	t *testing.T
+	t     *testing.T
+	video string // the negotiated video codec
 }
 
 func (c *callFixture) sample() callSample {
@@ -104,18 +106,19 @@ func between(a, b callSample) rates {
 func TestBrowserE2EECall(t *testing.T) {
 	f := newE2EEFixture(t)
 	for _, tc := range []struct {
-		name, mode, control string
-		recvKey             bool
-		check               func(*callFixture)
+		name, mode, video, control string
+		recvKey                    bool
+		check                      func(*callFixture)
 	}{
-		{"script", "script", "decrypt", true, checkDecryptedCall},
-		{"streams", "streams", "decrypt", true, checkDecryptedCall},
-		{"no key", "script", "decrypt", false, checkNoKeyCall},
-		{"passthrough", "script", "passthrough", true, checkPassthroughCall},
+		{"script", "script", "vp8", "decrypt", true, checkDecryptedCall},
+		{"streams", "streams", "vp8", "decrypt", true, checkDecryptedCall},
+		{"vp9 from metadata", "script", "vp9", "decrypt", true, checkDecryptedCall},
+		{"no key", "script", "vp8", "decrypt", false, checkNoKeyCall},
+		{"passthrough", "script", "vp8", "passthrough", true, checkPassthroughCall},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &callFixture{f.withPage(t), t}
-			opts := map[string]any{"mode": tc.mode, "recvKey": tc.recvKey, "control": tc.control}
+			c := &callFixture{f.withPage(t), t, tc.video}
+			opts := map[string]any{"mode": tc.mode, "video": tc.video, "recvKey": tc.recvKey, "control": tc.control}
 			if got := c.call(t, "call.js", "startCall", opts); got != "started" {
 				t.Fatalf("startCall: %s", got)
 			}
@@ -159,8 +162,18 @@ func checkDecryptedCall(c *callFixture) {
 	rx := end.RX.Recv["7"]
 	t.Logf("after 3 ratchet steps and a new generation: %.0f frames decoded (%.0f key frames, %.0f PLIs), "+
 		"worker %+v, keys used %q", end.Video.FramesDecoded, end.Video.KeyFramesDecoded, end.Video.PliCount, rx, end.KeyUsed)
-	if rx.Failures != 0 || rx.UnknownKid != 0 || rx.Dropped != 0 {
-		t.Errorf("receiver %+v, want no failure, unknown KID or dropped frame", rx)
+	// Chromium hands a receiver transform an occasional frame twice (seen
+	// on VP9, 1 or 2 a run, likely reassembled from RTX padding probes):
+	// the replay window drops the copy.
+	if rx.Failures != 0 || rx.UnknownKid != 0 || rx.Dropped != rx.Replayed || rx.Replayed > rx.Frames/100 {
+		t.Errorf("receiver %+v, want no failure, unknown KID or dropped frame but for 1%% duplicates", rx)
+	}
+	// The transforms were not told the codec: they follow the frames' MIME type.
+	if want := []string{"send audio opus", "send video " + c.video}; !slices.Equal(end.TX.Codecs, want) {
+		t.Errorf("sender transforms %q, want %q", end.TX.Codecs, want)
+	}
+	if want := []string{"recv audio opus", "recv video " + c.video}; !slices.Equal(end.RX.Codecs, want) {
+		t.Errorf("receiver transforms %q, want %q", end.RX.Codecs, want)
 	}
 	if want := []string{"7/0/0", "7/0/1", "7/0/2", "7/0/3", "7/1/0"}; !slices.Equal(end.KeyUsed, want) {
 		t.Errorf("keys used %q, want %q", end.KeyUsed, want)

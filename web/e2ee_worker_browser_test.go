@@ -335,7 +335,7 @@ func testOpenFromGo(t *testing.T, f *e2eeFixture, kind, codec string, goCodec sf
 	}
 	var got struct {
 		Delivered []string
-		Counters  map[string]struct{ Frames, Failures, UnknownKid, Held, Dropped int }
+		Counters  map[string]struct{ Frames, Failures, UnknownKid, Held, Replayed, Dropped int }
 		Events    []string
 		Requests  int
 		Ms        float64
@@ -349,9 +349,9 @@ func testOpenFromGo(t *testing.T, f *e2eeFixture, kind, codec string, goCodec sf
 			t.Errorf("delivered frame %d differs from the plaintext", i)
 		}
 	}
-	type counters = struct{ Frames, Failures, UnknownKid, Held, Dropped int }
-	if c := got.Counters["5"]; c != (counters{Frames: 5, Failures: 1, UnknownKid: 1, Held: 1, Dropped: 2}) {
-		t.Errorf("sender 5 counters %+v, want 5 frames, 1 failure, 1 unknown KID held, 2 dropped", c)
+	type counters = struct{ Frames, Failures, UnknownKid, Held, Replayed, Dropped int }
+	if c := got.Counters["5"]; c != (counters{Frames: 5, Failures: 1, UnknownKid: 1, Held: 1, Replayed: 1, Dropped: 2}) {
+		t.Errorf("sender 5 counters %+v, want 5 frames, 1 failure, 1 unknown KID held, 1 replayed, 2 dropped", c)
 	}
 	if c := got.Counters["6"]; c != (counters{UnknownKid: 1, Dropped: 1}) {
 		t.Errorf("sender 6 counters %+v, want 1 unknown KID, dropped", c)

@@ -137,6 +137,7 @@ export class SendKey {
  * @property {number} failures authentication failures
  * @property {number} unknownKid frames that arrived before their key
  * @property {number} held of those, frames whose key came within holdMs
+ * @property {number} replayed frames whose counter was accepted before, or is too old
  * @property {number} dropped frames not handed to the decoder, for any reason
  */
 
@@ -218,7 +219,12 @@ export class RecvPipe {
     const kid = hdr.kid < 1n << 14n ? Number(hdr.kid) : 0;
     const c = this.ctx.counters(kid >> 6);
     const e = await this.key(kid, arrived, c);
-    if (!e || !e.win.check(hdr.ctr)) {
+    if (!e) {
+      c.dropped++;
+      return false;
+    }
+    if (!e.win.check(hdr.ctr)) {
+      c.replayed++;
       c.dropped++;
       return false;
     }
@@ -238,6 +244,7 @@ export class RecvPipe {
       return false;
     }
     if (!e.win.accept(hdr.ctr)) {
+      c.replayed++;
       c.dropped++;
       return false;
     }

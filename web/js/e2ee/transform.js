@@ -34,9 +34,11 @@ export function e2eeSupport() {
 /**
  * @typedef {object} WorkerStats
  * @property {{frames: number, bytes: number, overheadBytes: number, dropped: number, ctr: number}} send
- * @property {Record<string, {frames: number, failures: number, unknownKid: number, held: number, dropped: number}>} recv
- *   per sender index
+ * @property {Record<string, {frames: number, failures: number, unknownKid: number, held: number, replayed: number,
+ *   dropped: number}>} recv per sender index (0: frames whose header did not parse)
  * @property {number} transforms running transforms
+ * @property {string[]} codecs "role kind codec" of each running transform, the codec as the
+ *   worker follows it
  * @property {number} errors unexpected failures, reported or not
  * @property {{sendMs: number, sendAudioMs: number, recvMs: number, recvAudioMs: number, uptimeMs: number}} cpu
  *   milliseconds spent encrypting and decrypting (wall time from a frame's arrival to its

@@ -43,6 +43,8 @@ class Engine {
     this.transforms = 0;
     /** @type {Set<Transformer>} video sender transformers, for generateKeyFrame */
     this.videoSenders = new Set();
+    /** @type {Set<{role: string, tracker: CodecTracker}>} running transforms, for stats */
+    this.pipes = new Set();
     /** @type {Set<string>} */
     this.reported = new Set();
     this.errors = 0;
@@ -115,6 +117,8 @@ class Engine {
    */
   async sendLoop(o, readable, writable, transformer) {
     const codec = new CodecTracker(o);
+    const pipe = { role: o.role, tracker: codec };
+    this.pipes.add(pipe);
     if (transformer && o.kind === 'video') this.videoSenders.add(transformer);
     try {
       await readable.pipeThrough(new TransformStream({
@@ -130,6 +134,7 @@ class Engine {
         },
       })).pipeTo(writable);
     } finally {
+      this.pipes.delete(pipe);
       if (transformer) this.videoSenders.delete(transformer);
     }
   }
@@ -142,11 +147,17 @@ class Engine {
    */
   async recvLoop(o, readable, writable, transformer) {
     const pipe = new RecvPipe(this.ctx, o, transformer, writable.getWriter());
-    const reader = readable.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      pipe.push(value);
+    const entry = { role: o.role, tracker: pipe.codec };
+    this.pipes.add(entry);
+    try {
+      const reader = readable.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        pipe.push(value);
+      }
+    } finally {
+      this.pipes.delete(entry);
     }
   }
 
@@ -163,7 +174,7 @@ class Engine {
   counters(index) {
     let c = this.recv.get(index);
     if (!c) {
-      c = { frames: 0, failures: 0, unknownKid: 0, held: 0, dropped: 0 };
+      c = { frames: 0, failures: 0, unknownKid: 0, held: 0, replayed: 0, dropped: 0 };
       this.recv.set(index, c);
     }
     return c;
@@ -185,6 +196,7 @@ class Engine {
       send: { frames: s.frames, bytes: s.bytes, overheadBytes: s.overheadBytes, dropped: s.dropped, ctr: s.ctr },
       recv: Object.fromEntries(this.recv),
       transforms: this.transforms,
+      codecs: [...this.pipes].map((p) => `${p.role} ${p.tracker.kind} ${p.tracker.codec}`).sort(),
       errors: this.errors,
       cpu: {
         sendMs: s.busyMs, sendAudioMs: s.audioBusyMs, recvMs: this.cpu.recvMs, recvAudioMs: this.cpu.recvAudioMs,

@@ -13,7 +13,9 @@ const index = 7;
 
 /**
  * @param {string} base URL of the product's js/e2ee/
- * @param {{mode: 'script' | 'streams', recvKey: boolean, control: 'decrypt' | 'passthrough'}} o
+ * @param {{mode: 'script' | 'streams', recvKey: boolean, control: 'decrypt' | 'passthrough', video: string}} o
+ *   video: 'vp8' or 'vp9', negotiated; the transforms are not told, so the
+ *   worker must follow the frames' MIME type (its default is VP8)
  */
 export async function startCall(base, o) {
   const { E2EEWorker } = await import(`${base}transform.js`);
@@ -42,7 +44,7 @@ export async function startCall(base, o) {
   pc2.onicecandidate = (e) => { if (e.candidate) pc1.addIceCandidate(e.candidate); };
   for (const track of stream.getTracks()) {
     const t = pc1.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-    const want = track.kind === 'audio' ? /^audio\/opus$/i : /^video\/(vp8|rtx)$/i;
+    const want = track.kind === 'audio' ? /^audio\/opus$/i : new RegExp(`^video/(${o.video}|rtx)$`, 'i');
     const caps = RTCRtpSender.getCapabilities(track.kind)?.codecs ?? [];
     t.setCodecPreferences(caps.filter((c) => want.test(c.mimeType)));
     tx.attachSender(t.sender, { kind: /** @type {'audio' | 'video'} */ (track.kind) });

@@ -182,7 +182,7 @@ export async function openBatch(base, job) {
   /** @type {import('../../js/e2ee/frames.js').RecvContext} */
   const ctx = {
     store, passthrough: () => false,
-    counters: (i) => (counters[i] ??= { frames: 0, failures: 0, unknownKid: 0, held: 0, dropped: 0 }),
+    counters: (i) => (counters[i] ??= { frames: 0, failures: 0, unknownKid: 0, held: 0, replayed: 0, dropped: 0 }),
     keyUsed: (e) => events.push(`keyUsed ${e.index}/${e.gen}/${e.step}`),
     error: (msg) => events.push(`error ${msg}`),
     cpu: { recvMs: 0, recvAudioMs: 0 },
