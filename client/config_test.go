@@ -51,3 +51,18 @@ func TestConfigOrigin(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateSecret(t *testing.T) {
+	base := Config{URL: "ws://127.0.0.1:1/ws", Room: "r", Name: "n"}
+	for _, n := range []int{0, 31, 33} {
+		c := base
+		c.Secret = make([]byte, n)
+		if err := c.Validate(); !errors.Is(err, ErrBadConfig) {
+			t.Errorf("%d-byte secret: got %v, want ErrBadConfig", n, err)
+		}
+	}
+	base.Secret = make([]byte, 32)
+	if err := base.Validate(); err != nil {
+		t.Errorf("32-byte secret: %v", err)
+	}
+}

@@ -3,6 +3,12 @@
 // looping VP8 video clip and an Opus audio clip and subscribes to everyone else, and counts
 // what it receives.
 //
+// With a room secret (Config.Secret) it is end-to-end encrypted as the browser client is
+// (docs/e2ee.md, package client/e2ee): it announces itself, verifies the others, sends its
+// sender key only to verified participants, encrypts every frame it publishes with SFrame,
+// reassembles and decrypts the frames it receives (dropping what does not decrypt, counted
+// in TrackStats) and sends and receives encrypted chat.
+//
 // It is the bot that integration tests and `conclave loadtest` use. It imports nothing of the
 // server side: it knows the server only through the protocol document, as a browser does.
 //

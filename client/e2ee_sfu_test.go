@@ -3,9 +3,12 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
+
+	"conclave/client"
 
 	"github.com/pion/transport/v5/test"
 )
@@ -189,5 +192,39 @@ func TestE2EECiphertextTap(t *testing.T) {
 	defer tap.mu.Unlock()
 	if len(tap.streams) != 6 {
 		t.Errorf("tap saw %d tracks, want 6", len(tap.streams))
+	}
+}
+
+// TestE2EEResume: a bot that loses its socket and resumes keeps decrypting and being
+// decrypted (its announce, sent again, makes the other resend its key), with no failures.
+func TestE2EEResume(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	url := startSFU(t)
+	ada := joinE2EE(t, url, "resume", "ada", botOpts{secret: secretOf(1), publish: true})
+	bob := joinE2EE(t, url, "resume", "bob", botOpts{secret: secretOf(1), publish: true})
+	waitFor(t, 15*time.Second, "both decrypting", func() bool { return decrypting([]*e2eeBot{ada, bob}, 10) })
+	bob.DropSocket()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := bob.Resume(ctx); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	fromAda, fromBob := bob.Received(ada.ParticipantID(), "video").Decrypted, ada.Received(bob.ParticipantID(), "video").Decrypted
+	waitFor(t, 15*time.Second, "decrypting both ways after the resume", func() bool {
+		return bob.Received(ada.ParticipantID(), "video").Decrypted > fromAda+20 &&
+			ada.Received(bob.ParticipantID(), "video").Decrypted > fromBob+20
+	})
+	if err := bob.SendChat("back"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "chat after the resume", func() bool { return len(ada.chatTexts(bob.ParticipantID())) == 1 })
+	for _, b := range []*e2eeBot{ada, bob} {
+		if st := b.Stats(); st.DecryptFailures != 0 {
+			t.Errorf("%s: %d decrypt failures", b.name, st.DecryptFailures)
+		}
+	}
+	plain := joinE2EE(t, url, "resume", "plain", botOpts{})
+	if err := plain.SendChat("x"); !errors.Is(err, client.ErrNoE2EE) {
+		t.Errorf("chat without a secret: got %v, want ErrNoE2EE", err)
 	}
 }

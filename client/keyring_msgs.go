@@ -67,7 +67,13 @@ func (k *keyring) onAnnounceLocked(from string, a e2ee.Announce) []outbound {
 		return nil
 	}
 	if change == e2ee.Unchanged {
-		return nil
+		// The same announce again comes from a participant that resumed: keys sent while
+		// its socket was down are lost, so it gets the current ones once more.
+		ds, err := k.policy.Add(e.PID, false, k.now())
+		if err != nil || k.pairs[e.PID] == nil {
+			return nil
+		}
+		return k.wrapLocked(ds)
 	}
 	if change == e2ee.Replaced {
 		k.table.Forget(e.Index)
