@@ -16,6 +16,7 @@ import (
 // loginEnv is an admin handler behind a loopback TLS server, with a fake clock.
 type loginEnv struct {
 	t     *testing.T
+	admin *Admin
 	store *Store
 	clock *fakeClock
 	srv   *httptest.Server
@@ -23,17 +24,28 @@ type loginEnv struct {
 
 func newLoginEnv(t *testing.T) *loginEnv {
 	t.Helper()
+	return newLoginEnvConfig(t, Config{})
+}
+
+// newLoginEnvConfig is newLoginEnv with cfg (its Logger is replaced). The
+// server mounts the admin at /admin and the API at /api/v1, behind
+// http.CrossOriginProtection as the appliance does.
+func newLoginEnvConfig(t *testing.T, cfg Config) *loginEnv {
+	t.Helper()
 	clock := newFakeClock()
 	s, _ := openTestStore(t, storeOptions{now: clock.Now})
-	a, err := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, s)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := New(cfg, s)
 	if err != nil {
 		t.Fatalf("new admin: %v", err)
 	}
+	t.Cleanup(a.Close)
 	r := chi.NewRouter()
 	r.Mount("/admin", a.Handler())
-	srv := httptest.NewTLSServer(r)
+	r.Mount("/api/v1", a.APIHandler())
+	srv := httptest.NewTLSServer(http.NewCrossOriginProtection().Handler(r))
 	t.Cleanup(srv.Close)
-	return &loginEnv{t: t, store: s, clock: clock, srv: srv}
+	return &loginEnv{t: t, admin: a, store: s, clock: clock, srv: srv}
 }
 
 // addUser creates an account and returns its password, "NAME password".

@@ -46,10 +46,17 @@ func (s *Store) SetRoomModerators(ctx context.Context, actor, slug string, userI
 		if err != nil {
 			return err
 		}
+		current, err := grantedIDs(ctx, tx, row.id)
+		if err != nil {
+			return err
+		}
+		if slices.Equal(current, userIDs) {
+			return nil // unchanged: nothing to write or audit
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM room_moderators WHERE room_id = ?`, row.id); err != nil {
 			return fmt.Errorf("clear moderators: %w", err)
 		}
-		var names []string
+		names := []string{}
 		for _, id := range userIDs {
 			u, err := userByID(ctx, tx, id)
 			if err != nil {
@@ -92,4 +99,22 @@ func (s *Store) ModeratedRoomIDs(ctx context.Context, userID int64) (map[int64]b
 		return nil, fmt.Errorf("rooms of user %d: %w", userID, err)
 	}
 	return out, nil
+}
+
+// grantedIDs returns the sorted user IDs granted the room.
+func grantedIDs(ctx context.Context, tx *sql.Tx, roomID int64) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM room_moderators WHERE room_id = ? ORDER BY user_id`, roomID)
+	if err != nil {
+		return nil, fmt.Errorf("read moderators: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read moderators: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -190,3 +190,13 @@ func (s *Store) UpdateSettings(ctx context.Context, actor string, st Settings) (
 	}
 	return st, nil
 }
+
+// EmbedOrigins returns the origins that may frame the meeting page, for the
+// appliance's CSP frame-ancestors; empty means none ('none').
+func (a *Admin) EmbedOrigins(ctx context.Context) ([]string, error) {
+	st, err := a.store.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.EmbedOrigins, nil
+}
