@@ -47,44 +47,51 @@ func (s *Store) UpdateUser(ctx context.Context, actor, username string, u UserUp
 	}
 	var out User
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		cur, err := userByUsername(ctx, tx, username)
-		if err != nil {
-			return err
-		}
-		out = cur
-		if u.Name != nil {
-			out.Name = *u.Name
-		}
-		if u.Role != nil {
-			out.Role = *u.Role
-		}
-		if u.Disabled != nil {
-			out.Disabled = *u.Disabled
-		}
-		wasAdmin := cur.Role == RoleAdmin && !cur.Disabled
-		if wasAdmin && (out.Role != RoleAdmin || out.Disabled) {
-			if err := lastAdminCheck(ctx, tx, cur.ID); err != nil {
-				return err
-			}
-		}
-		out.UpdatedAt = s.now().UTC().Truncate(time.Second)
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, role = ?, disabled = ?, updated_at = ? WHERE id = ?`,
-			out.Name, out.Role, out.Disabled, out.UpdatedAt.Unix(), cur.ID); err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		if out.Disabled || out.Role != cur.Role {
-			// Sessions carry the privileges of their sign-in; make the user sign in again.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, cur.ID); err != nil {
-				return fmt.Errorf("delete sessions: %w", err)
-			}
-		}
-		return s.audit(ctx, tx, auditEntry{actor: actor, action: "user.update", object: userObject(cur.Username),
-			detail: map[string]any{"changed": u.changed(), "role": out.Role, "disabled": out.Disabled}})
+		var err error
+		out, err = s.applyUserUpdate(ctx, tx, actor, username, u)
+		return err
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("update user %q: %w", username, err)
 	}
 	return out, nil
+}
+
+// applyUserUpdate merges u into the stored user inside tx, guards the last
+// admin, writes the row, ends sessions whose privileges changed, and audits.
+func (s *Store) applyUserUpdate(ctx context.Context, tx *sql.Tx, actor, username string, u UserUpdate) (User, error) {
+	cur, err := userByUsername(ctx, tx, username)
+	if err != nil {
+		return User{}, err
+	}
+	out := cur
+	if u.Name != nil {
+		out.Name = *u.Name
+	}
+	if u.Role != nil {
+		out.Role = *u.Role
+	}
+	if u.Disabled != nil {
+		out.Disabled = *u.Disabled
+	}
+	if cur.Role == RoleAdmin && !cur.Disabled && (out.Role != RoleAdmin || out.Disabled) {
+		if err := lastAdminCheck(ctx, tx, cur.ID); err != nil {
+			return User{}, err
+		}
+	}
+	out.UpdatedAt = s.now().UTC().Truncate(time.Second)
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, role = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+		out.Name, out.Role, out.Disabled, out.UpdatedAt.Unix(), cur.ID); err != nil {
+		return User{}, fmt.Errorf("update user: %w", err)
+	}
+	if out.Disabled || out.Role != cur.Role {
+		// Sessions carry the privileges of their sign-in; make the user sign in again.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, cur.ID); err != nil {
+			return User{}, fmt.Errorf("delete sessions: %w", err)
+		}
+	}
+	return out, s.audit(ctx, tx, auditEntry{actor: actor, action: "user.update", object: userObject(cur.Username),
+		detail: map[string]any{"changed": u.changed(), "role": out.Role, "disabled": out.Disabled}})
 }
 
 // lastAdminCheck returns ErrLastAdmin if no enabled admin other than userID exists.
