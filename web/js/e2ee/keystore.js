@@ -63,9 +63,23 @@ export function packKID(index, gen, step) {
  * @property {KeyEntry[]} olds superseded steps, oldest first
  */
 
-/** @param {number} v @param {number} lo @param {number} hi */
+/** @param {unknown} v @param {number} lo @param {number} hi */
 function isInt(v, lo, hi) {
-  return Number.isSafeInteger(v) && v >= lo && v <= hi;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= lo && v <= hi;
+}
+
+/**
+ * Whether (index, gen, step, key) is a well-formed sender key: index
+ * 1–255, gen and step non-negative integers, key 16 or 32 bytes.
+ * @param {unknown} index
+ * @param {unknown} gen
+ * @param {unknown} step
+ * @param {unknown} key
+ * @returns {boolean}
+ */
+export function validKey(index, gen, step, key) {
+  return isInt(index, 1, 255) && isInt(gen, 0, 2 ** 32) && isInt(step, 0, 2 ** 32) &&
+    key instanceof Uint8Array && (key.length === 16 || key.length === 32);
 }
 
 export class KeyStore {
@@ -124,8 +138,7 @@ export class KeyStore {
    * @returns {Promise<boolean>} whether it was installed
    */
   add(index, gen, step, key) {
-    if (!isInt(index, 1, 255) || !isInt(gen, 0, 2 ** 32) || !isInt(step, 0, 2 ** 32) ||
-        !(key instanceof Uint8Array) || (key.length !== 16 && key.length !== 32)) {
+    if (!validKey(index, gen, step, key)) {
       return Promise.reject(new Error(`keystore: bad key ${index}/${gen}/${step}`));
     }
     const copy = key.slice();

@@ -18,7 +18,7 @@
  * once; per-frame authentication failures are only counted).
  */
 
-import { KeyStore } from './keystore.js';
+import { KeyStore, validKey } from './keystore.js';
 import { CodecTracker, RecvPipe, SendKey } from './frames.js';
 
 /** Distinct error messages reported, at most; the rest are counted in stats. */
@@ -64,6 +64,10 @@ class Engine {
   message(m) {
     switch (m?.op) {
       case 'sendKey':
+        if (!validKey(m.index, m.gen, m.step, m.key)) {
+          this.error(`sendKey: bad key ${m.index}/${m.gen}/${m.step}`);
+          break;
+        }
         this.send.set(m.index, m.gen, m.step, m.key).then(() => this.keyFrames(),
           (e) => this.error(`sendKey: ${e}`));
         break;

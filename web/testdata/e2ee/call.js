@@ -13,9 +13,9 @@ const index = 7;
 
 /**
  * @param {string} base URL of the product's js/e2ee/
- * @param {{mode: 'script' | 'streams', recvKey: boolean, control: 'decrypt' | 'passthrough', video: string}} o
- *   video: 'vp8' or 'vp9', negotiated; the transforms are not told, so the
- *   worker must follow the frames' MIME type (its default is VP8)
+ * @param {{mode: 'script' | 'streams', recvKey: boolean, control: 'decrypt' | 'passthrough', video: string,
+ *   height: number}} o video: 'vp8' or 'vp9', negotiated; the transforms are not told, so the
+ *   worker must follow the frames' MIME type (its default is VP8). height: 720 or 360.
  */
 export async function startCall(base, o) {
   const { E2EEWorker } = await import(`${base}transform.js`);
@@ -36,8 +36,14 @@ export async function startCall(base, o) {
   rx.setControl(o.control);
 
   const stream = await navigator.mediaDevices.getUserMedia({
-    audio: true, video: { width: 1280, height: 720, frameRate: 30 },
+    audio: true, video: { width: o.height * 16 / 9, height: o.height, frameRate: 30 },
   });
+  const local = document.createElement('video');
+  local.id = 'local-video';
+  local.autoplay = true;
+  local.muted = true;
+  local.srcObject = stream;
+  document.body.append(local);
   const pc1 = new RTCPeerConnection(tx.pcConfig());
   const pc2 = new RTCPeerConnection(rx.pcConfig());
   pc1.onicecandidate = (e) => { if (e.candidate) pc2.addIceCandidate(e.candidate); };
@@ -146,12 +152,13 @@ export async function newGeneration(_base, gen, delayMs) {
 }
 
 /**
- * The mean and spread of the luma of the remote picture, to tell the
- * fake camera's picture from decoded garbage.
+ * The mean and spread of the luma of the remote or the local picture, to
+ * tell the fake camera's picture from decoded garbage.
  * @param {string} _base
+ * @param {'remote' | 'local'} which
  */
-export function picture(_base) {
-  const v = /** @type {HTMLVideoElement | null} */ (document.getElementById('remote-video'));
+export function picture(_base, which) {
+  const v = /** @type {HTMLVideoElement | null} */ (document.getElementById(`${which}-video`));
   if (!v || v.videoWidth === 0) return JSON.stringify({ width: 0 });
   const canvas = document.createElement('canvas');
   canvas.width = 160;
