@@ -101,15 +101,15 @@ func (a *Admin) listRooms(w http.ResponseWriter, r *http.Request) {
 }
 
 // candidates lists the accounts that can be granted moderation: moderators
-// (admins moderate every room anyway).
-func (a *Admin) candidates(r *http.Request, checked []int64) ([]modChoice, error) {
+// other than the room's creator (who moderates it anyway, as admins do).
+func (a *Admin) candidates(r *http.Request, checked []int64, owner int64) ([]modChoice, error) {
 	users, err := a.store.ListUsers(r.Context())
 	if err != nil {
 		return nil, err
 	}
 	var out []modChoice
 	for _, u := range users {
-		if u.Role != RoleModerator || u.Disabled {
+		if u.Role != RoleModerator || u.Disabled || u.ID == owner {
 			continue
 		}
 		c := modChoice{ID: u.ID, Username: u.Username, Name: u.Name}
@@ -144,7 +144,7 @@ func (a *Admin) renderRoomForm(w http.ResponseWriter, r *http.Request, status in
 		status = http.StatusUnprocessableEntity
 	}
 	var err error
-	if page.Candidates, err = a.candidates(r, page.Form.Moderators); err != nil {
+	if page.Candidates, err = a.candidates(r, page.Form.Moderators, page.Room.CreatedBy); err != nil {
 		a.httpError(w, r, err)
 		return
 	}
