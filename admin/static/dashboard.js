@@ -72,7 +72,7 @@
     const head = el('div', { class: 'meeting-head' }, [
       el('div', {}, [
         el('h3', {}, [el('a', { href: `${base}/rooms/${room}` }, [m.room])]),
-        el('span', { class: 'hint' }, [`${m.participants.length} participants · running for ${duration(m.duration_seconds)}`]),
+        el('span', { class: 'hint' }, [`${m.participants.length} participant${m.participants.length === 1 ? '' : 's'} · running for ${duration(m.duration_seconds)}`]),
       ]),
       actionForm(`${base}/meetings/${room}/end`, 'End meeting', 'btn-danger', `End the meeting in ${m.room} for everyone?`),
     ]);
