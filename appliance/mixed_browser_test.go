@@ -1,21 +1,31 @@
 package appliance_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"testing"
 	"time"
 
+	"conclave/client"
 	"conclave/internal/testenv"
 )
 
 // TestBrowserMixedMeetingWithBot: two Chromium tabs and one Go bot in one
-// room. The browsers decode the bot's VP8 clip and hear its Opus clip, and
-// the bot receives both browsers' audio and video.
+// end-to-end encrypted room. The browsers decode the bot's VP8 clip and hear
+// its Opus clip, and the bot decrypts both browsers' audio and video: the
+// browser's worker and the Go sframe package speak the same format and the
+// same key protocol.
 func TestBrowserMixedMeetingWithBot(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
 	b := meetingBrowser(t, a)
-	bot := joinBot(t, a, "mixed", "Bot", nil)
-	link := a.URL + "/r/mixed?name=%s&autojoin=1#k=" + randomKey(t)
+	key := randomKey(t)
+	secret, err := base64.RawURLEncoding.DecodeString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bot holds the same meeting link, so it speaks the browsers' E2EE.
+	bot := joinBot(t, a, "mixed", "Bot", func(c *client.Config) { c.Secret = secret })
+	link := a.URL + "/r/mixed?name=%s&autojoin=1#k=" + key
 	var pages []peerPage
 	for _, name := range []string{"A", "B"} {
 		p := b.NewPage(t)
@@ -34,11 +44,14 @@ func TestBrowserMixedMeetingWithBot(t *testing.T) {
 	for _, pp := range pages {
 		id := pp.selfID()
 		for _, kind := range []string{"audio", "video"} {
-			for bot.Received(id, kind).Packets < 20 {
+			for bot.Received(id, kind).Decrypted < 20 {
 				if time.Now().After(deadline) {
-					t.Fatalf("the bot received %d %s packets from %s, want 20 or more", bot.Received(id, kind).Packets, kind, pp.name)
+					t.Fatalf("the bot decrypted %+v %s frames from %s, want 20 or more", bot.Received(id, kind), kind, pp.name)
 				}
 				time.Sleep(100 * time.Millisecond)
+			}
+			if st := bot.Received(id, kind); st.DecryptFailures != 0 {
+				t.Errorf("the bot failed to decrypt %d of %s's %s frames", st.DecryptFailures, pp.name, kind)
 			}
 		}
 	}

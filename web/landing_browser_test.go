@@ -182,14 +182,15 @@ func TestBrowserLanding(t *testing.T) {
 		p := b.NewPage(t)
 		p.Navigate(origin + "/")
 		testenv.Run(p, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS("#start"))))
+		// The meeting page read a 32-byte key from the link, then took it
+		// off the address bar.
 		href := testenv.Eval[string](p, "location.href")
-		re := regexp.MustCompile(`^` + regexp.QuoteMeta(origin) + `/r/[a-z]+-[a-z]+-[1-9][0-9]#k=([A-Za-z0-9_-]{43})$`)
-		m := re.FindStringSubmatch(href)
-		if m == nil {
-			t.Fatalf("meeting link: got %q, want %s", href, re)
+		re := regexp.MustCompile(`^` + regexp.QuoteMeta(origin) + `/r/[a-z]+-[a-z]+-[1-9][0-9]$`)
+		if !re.MatchString(href) {
+			t.Fatalf("meeting page: got %q, want %s", href, re)
 		}
-		if key, err := base64.RawURLEncoding.DecodeString(m[1]); err != nil || len(key) != 32 {
-			t.Errorf("secret %q: %d bytes, %v; want 32", m[1], len(key), err)
+		if !testenv.Eval[bool](p, "window.conclave.hasSecret()") {
+			t.Error("the meeting page found no 32-byte key in the link the landing page made")
 		}
 	})
 
@@ -200,8 +201,11 @@ func TestBrowserLanding(t *testing.T) {
 		testenv.Run(p, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Steps(
 			chromedp.SendKeys(chromedp.CSS("#join-input"), link),
 			chromedp.Click(chromedp.CSS(`#join-form button[type="submit"]`)))))
-		if got := testenv.Eval[string](p, "location.href"); got != link {
-			t.Errorf("joined %q, want %q", got, link)
+		if got, want := testenv.Eval[string](p, "location.href"), strings.Split(link, "#")[0]; got != want {
+			t.Errorf("joined %q, want %q (the key read and taken off the address bar)", got, want)
+		}
+		if !testenv.Eval[bool](p, "window.conclave.hasSecret()") {
+			t.Error("the meeting page did not get the pasted link's key")
 		}
 	})
 }

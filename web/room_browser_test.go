@@ -96,7 +96,7 @@ func TestBrowserPrejoin(t *testing.T) {
 		p := b.NewPage(t)
 		p.Navigate(origin + "/")
 		testenv.Eval[bool](p, `(localStorage.clear(), true)`) // the browser's profile is shared by subtests
-		p.Navigate(origin + "/r/t")
+		p.Navigate(origin + "/r/t#k=" + key)
 		waitPreview(t, p)
 		p.Do(chromedp.Click(chromedp.CSS("#join-button")))
 		msg := testenv.Eval[string](p, `document.getElementById("prejoin-error").textContent`)
@@ -105,6 +105,27 @@ func TestBrowserPrejoin(t *testing.T) {
 		}
 		if got := testenv.Eval[string](p, "window.conclave.phase()"); got != "prejoin" {
 			t.Errorf("phase: got %q, want prejoin", got)
+		}
+		checkClean(t, p)
+	})
+
+	t.Run("link without its key", func(t *testing.T) {
+		p := b.NewPage(t)
+		p.Navigate(origin + "/r/brisk-otter-42")
+		p.WaitFor(`!document.getElementById("key-form").hidden && document.getElementById("join-form").hidden`)
+		if got := testenv.Eval[string](p, "window.conclave.phase()"); got != "key" {
+			t.Errorf("phase: got %q, want key", got)
+		}
+		p.Screenshot(screenshotPath(t, "prejoin-no-key.png"))
+		p.Do(chromedp.SendKeys(chromedp.CSS("#key-input"), "not-a-key"), chromedp.Click(chromedp.CSS("#key-button")))
+		if msg := testenv.Eval[string](p, `document.getElementById("key-error").textContent`); msg == "" {
+			t.Error("a bad key shows no error")
+		}
+		p.Do(chromedp.SetValue(chromedp.CSS("#key-input"), origin+"/r/brisk-otter-42#k="+key), chromedp.Click(chromedp.CSS("#key-button")))
+		p.WaitFor(`document.getElementById("key-form").hidden && !document.getElementById("join-form").hidden`)
+		waitPreview(t, p)
+		if !testenv.Eval[bool](p, "window.conclave.hasSecret()") {
+			t.Error("the pasted link's key was not taken")
 		}
 		checkClean(t, p)
 	})

@@ -16,11 +16,15 @@ import { Prejoin } from './ui/prejoin.js';
 import { AudioSinks } from './ui/stage.js';
 import { Status } from './ui/status.js';
 import { mediaErrorText, serverErrorText, TEXT } from './ui/text.js';
+import { ChatPanel } from './ui/chat.js';
+import { SecurityView } from './ui/security.js';
+import { decodeSecret, KeyPrompt } from './ui/keyprompt.js';
+import { E2EEWorker, e2eeSupport } from './e2ee/transform.js';
 
 /**
  * @typedef {object} Link
  * @property {string} room
- * @property {string} secret the room secret; end-to-end encryption (#4) uses it
+ * @property {string} secret the room secret (b64u) of the fragment, '' when absent
  * @property {string} name the name from ?name=, '' when absent
  * @property {boolean} autojoin
  * @property {import('./peer.js').ICEMode} ice '' normally; 'relay' or 'turns' force TURN (?ice=, a diagnostic)
@@ -57,11 +61,13 @@ function createUI() {
     controls: new Controls(),
     status,
     count: byId('meeting-count', HTMLElement),
+    chat: new ChatPanel(),
+    security: new SecurityView(),
   };
 }
 
-/** @type {{ meeting: Meeting | null, phase: string, secret: string }} */
-const app = { meeting: null, phase: 'loading', secret: '' };
+/** @type {{ meeting: Meeting | null, phase: string, secret: Uint8Array<ArrayBuffer> | null, media: E2EEWorker | null }} */
+const app = { meeting: null, phase: 'loading', secret: null, media: null };
 
 /** The test hook: plain data only, nothing that changes the meeting. */
 const hook = Object.freeze({
@@ -70,7 +76,11 @@ const hook = Object.freeze({
   participants: () => app.meeting?.participants() ?? [],
   stats: () => app.meeting?.stats() ?? Promise.resolve([]),
   timings: () => ({ ...(app.meeting?.timings ?? {}) }),
-  hasSecret: () => app.secret !== '',
+  hasSecret: () => app.secret !== null,
+  e2ee: () => app.meeting?.e2eeStats() ?? Promise.resolve(null),
+  security: () => ({ ...(app.meeting?.security ?? {}) }),
+  /** @param {'decrypt' | 'passthrough'} mode the negative control of the E2EE browser test */
+  e2eeControl: (mode) => app.media?.setControl(mode),
   get pc() { return app.meeting?.pc ?? null; },
 });
 
@@ -84,7 +94,9 @@ const hook = Object.freeze({
 async function startMeeting(link, local, name, ui) {
   const joinClicked = performance.now();
   byId('meeting-room', HTMLElement).textContent = link.room;
-  const meeting = new Meeting({ room: link.room, name, local, ui, ice: link.ice });
+  const secret = /** @type {Uint8Array<ArrayBuffer>} */ (app.secret);
+  const media = /** @type {E2EEWorker} */ (app.media);
+  const meeting = new Meeting({ room: link.room, name, local, ui, ice: link.ice, secret, media });
   meeting.timings.joinClicked = joinClicked;
   app.meeting = meeting;
   app.phase = 'meeting';
@@ -105,7 +117,9 @@ async function startMeeting(link, local, name, ui) {
 async function main() {
   Object.defineProperty(window, 'conclave', { value: hook });
   const link = readLink();
-  app.secret = link.secret;
+  // The key lives in memory only: off the address bar, out of the history.
+  if (location.hash !== '') history.replaceState(history.state, '', location.pathname + location.search);
+  app.secret = decodeSecret(link.secret);
   const ui = createUI();
   byId('rejoin-button', HTMLButtonElement).addEventListener('click', () => location.reload());
   if (link.room === '') {
@@ -113,6 +127,21 @@ async function main() {
     return;
   }
   document.title = `${link.room} · Conclave`;
+  if (!e2eeSupport()) {
+    // Joining would publish media nobody could decrypt, and receive none.
+    const notice = byId('no-e2ee', HTMLElement);
+    notice.textContent = TEXT.noE2EE;
+    notice.hidden = false;
+    byId('join-form', HTMLFormElement).hidden = true;
+    byId('prejoin', HTMLElement).hidden = false;
+    app.phase = 'unsupported';
+    return;
+  }
+  app.media = new E2EEWorker();
+  if (!app.secret) {
+    app.phase = 'key';
+    app.secret = await new KeyPrompt(link.room).ask();
+  }
   const storage = browserStorage();
   const local = new LocalDevices();
 

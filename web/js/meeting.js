@@ -3,9 +3,13 @@
  * A meeting in progress: the signaling session, the peer connection, the
  * roster, and what we publish. It turns protocol events into a model that
  * the stage renders, and control clicks into protocol messages.
- * Issue #4 adds the keys (from the link's fragment) here.
+ * The E2EE session turns the link's secret into keys and opens what
+ * others send through the relay (chat and key messages).
  */
 import { Signal, signalURL } from './signal.js';
+import { E2EESession } from './e2ee/session.js';
+import { safetyCode } from './e2ee/safety.js';
+import { CHAT_MAX } from './ui/chat.js';
 import { Peer, inboundStats } from './peer.js';
 import { canShareScreen, openScreen } from './media.js';
 import { mediaErrorText, serverErrorText, TEXT } from './ui/text.js';
@@ -23,6 +27,8 @@ import { renderStage } from './ui/stage.js';
  * @property {import('./ui/controls.js').Controls} controls
  * @property {import('./ui/status.js').Status} status
  * @property {HTMLElement} count the participant counter
+ * @property {import('./ui/chat.js').ChatPanel} chat
+ * @property {import('./ui/security.js').SecurityView} security
  */
 
 /** How long to wait for the server's first offer before publishing anyway. */
@@ -49,6 +55,12 @@ export class Meeting {
   /** @type {MediaStreamTrack | null} */ #screen = null;
   /** When a failed peer connection was last replaced, on the performance clock. */
   #lastReplace = -Infinity;
+  #room;
+  /** @type {import('./e2ee/transform.js').E2EEWorker} */ #media;
+  /** @type {E2EESession} */ #e2ee;
+  #securitySeq = 0;
+  /** @type {import('./ui/security.js').SecurityState} */
+  security = { state: 'waiting', emoji: '', digits: '', mismatched: [] };
 
   /**
    * @param {object} opts
@@ -57,9 +69,20 @@ export class Meeting {
    * @param {import('./media.js').LocalDevices} opts.local
    * @param {MeetingUI} opts.ui
    * @param {import('./peer.js').ICEMode} [opts.ice] forces TURN when set (?ice=)
+   * @param {Uint8Array<ArrayBuffer>} opts.secret the room secret from the link
+   * @param {import('./e2ee/transform.js').E2EEWorker} opts.media the page's E2EE worker
    */
-  constructor({ room, name, local, ui, ice = '' }) {
+  constructor({ room, name, local, ui, ice = '', secret, media }) {
     this.#ice = ice;
+    this.#room = room;
+    this.#media = media;
+    this.#e2ee = new E2EESession({
+      room, secret, media,
+      send: (to, data) => this.#signal.send(to ? { type: 'relay', to, data } : { type: 'relay', data }),
+    });
+    this.#e2ee.addEventListener('roster', () => this.#render());
+    this.#e2ee.addEventListener('keys', () => this.#render());
+    this.#e2ee.addEventListener('message', (ev) => this.#onMessage(/** @type {CustomEvent} */ (ev).detail));
     this.#name = name;
     this.#local = local;
     this.#ui = ui;
@@ -86,12 +109,18 @@ export class Meeting {
     c.addEventListener('camera', () => this.#toggleCamera());
     c.addEventListener('screen', () => this.#toggleScreen());
     c.addEventListener('leave', () => this.leave());
+    this.#ui.chat.addEventListener('send', (ev) => this.#sendChat(/** @type {CustomEvent} */ (ev).detail.text));
     this.#render();
   }
 
   /** Leaves the meeting for good. */
   leave() {
     this.#signal.leave();
+  }
+
+  /** The E2EE worker's counters (frames encrypted, decrypted, dropped). */
+  e2eeStats() {
+    return this.#media.stats();
   }
 
   /** Inbound media statistics per received track. */
@@ -117,12 +146,17 @@ export class Meeting {
     on('offer', (m) => this.#peer?.handleOffer(m));
     on('answer', (m) => this.#peer?.handleAnswer(m));
     on('candidate', (m) => this.#peer?.handleCandidate(m));
-    on('participant-joined', (m) => this.#upsert(m.participant));
+    on('participant-joined', (m) => {
+      this.#upsert(m.participant);
+      if (m.participant?.id) this.#e2ee.joined(m.participant.id);
+    });
     on('participant-updated', (m) => this.#upsert(m.participant));
     on('participant-left', (m) => {
       this.#roster.delete(m.participantId);
+      this.#e2ee.left(m.participantId);
       this.#render();
     });
+    on('relay', (m) => this.#e2ee.receive(m.from, m.data));
     on('track-published', (m) => {
       this.#roster.get(m.participantId)?.tracks.set(m.track.trackId, m.track);
       this.#render();
@@ -155,10 +189,11 @@ export class Meeting {
     this.#selfId = w.participantId;
     this.#roster.clear();
     for (const p of w.participants ?? []) this.#upsert(p, false);
+    this.#e2ee.welcome(w.participantId, w.index, (w.participants ?? []).map((p) => p.id), !!w.resumed);
     // A welcome, first or after a resume, starts a new peer connection: the
     // server dropped the old session, and we publish everything again.
     this.#peer?.close();
-    const peer = new Peer({ iceServers: w.iceServers ?? [], ice: this.#ice, send: (m) => this.#signal.send(m), log: console.debug });
+    const peer = new Peer({ iceServers: w.iceServers ?? [], ice: this.#ice, send: (m) => this.#signal.send(m), log: console.debug, e2ee: this.#media });
     this.#peer = peer;
     this.#published = {};
     peer.addEventListener('remotetracks', () => this.#render());
@@ -210,6 +245,7 @@ export class Meeting {
   /** @param {{ reason: string, error: { code: string } | null }} d */
   #onClosed({ reason, error }) {
     this.state = 'ended';
+    this.#e2ee.close();
     this.#peer?.close();
     this.#peer = null;
     // Never welcomed: join() rejects, and its caller tells the person.
@@ -294,6 +330,53 @@ export class Meeting {
     return out;
   }
 
+  /** @param {string} text */
+  async #sendChat(text) {
+    const body = { kind: 'chat', id: crypto.randomUUID(), text: text.slice(0, CHAT_MAX), ts: Date.now() };
+    await this.#e2ee.sendMessage(body);
+    this.#ui.chat.add({ name: this.#name, text: body.text, ts: body.ts, self: true });
+  }
+
+  /** @param {{ from: string, body: Record<string, unknown> }} m a message that opened */
+  #onMessage({ from, body }) {
+    const p = this.#roster.get(from);
+    if (!p) return;
+    if (body.kind === 'chat' && typeof body.text === 'string' && body.text.length <= CHAT_MAX) {
+      const ts = typeof body.ts === 'number' && Number.isFinite(body.ts) ? body.ts : Date.now();
+      this.#ui.chat.add({ name: p.name, text: body.text, ts, self: false });
+    }
+  }
+
+  /**
+   * What we know of a participant's keys, for the tiles.
+   * @param {string} pid
+   * @returns {'verified' | 'mismatch' | 'waiting'}
+   */
+  #trust(pid) {
+    const s = this.#e2ee.status(pid);
+    if (s === 'verified' && !this.#e2ee.hasKeyOf(pid)) return 'waiting';
+    return s;
+  }
+
+  /** Recomputes the lock state and the safety code. */
+  async #updateSecurity() {
+    const others = [...this.#roster.keys()];
+    const mismatched = others.filter((id) => this.#trust(id) === 'mismatch');
+    const waiting = others.some((id) => this.#trust(id) === 'waiting');
+    const roster = this.#e2ee.roster();
+    const seq = ++this.#securitySeq;
+    const code = roster.length > 0 ? await safetyCode(this.#room, roster) : null;
+    // Renders overtake each other here: only the newest may write.
+    if (seq !== this.#securitySeq) return;
+    this.security = {
+      state: mismatched.length > 0 ? 'warning' : waiting || !code ? 'waiting' : 'secure',
+      emoji: code?.emoji ?? '',
+      digits: code?.digits ?? '',
+      mismatched: mismatched.map((id) => this.#roster.get(id)?.name ?? id),
+    };
+    if (this.state !== 'ended') this.#ui.security.set(this.security);
+  }
+
   #render() {
     if (this.state === 'ended') return;
     const l = this.#local;
@@ -301,7 +384,9 @@ export class Meeting {
       self: { id: this.#selfId, name: this.#name, video: l.camOn ? l.video : null, micOff: !l.micOn || !l.audio, screen: this.#screen },
       roster: [...this.#roster.values()],
       remote: this.#peer?.remoteTracks() ?? [],
+      trust: (pid) => this.#trust(pid),
     });
+    this.#updateSecurity();
     this.#ui.controls.set({
       mic: l.micOn && !!l.audio, micAvailable: !!l.audio, camera: l.camOn && !!l.video,
       screen: !!this.#screen, screenAvailable: canShareScreen(),

@@ -74,6 +74,8 @@ export class Peer extends EventTarget {
   #connectWatch = false;
   /** Local ICE candidates gathered so far. */
   #gathered = 0;
+  /** @type {import('./e2ee/transform.js').E2EEWorker | null} */
+  #e2ee;
 
   /**
    * @param {object} opts
@@ -81,23 +83,32 @@ export class Peer extends EventTarget {
    * @param {ICEMode} [opts.ice] '' for every path; 'relay' for TURN only; 'turns' for TURN over TLS only
    * @param {(msg: Message) => void} opts.send sends a signaling message
    * @param {(...args: unknown[]) => void} [opts.log] for diagnostics
+   * @param {import('./e2ee/transform.js').E2EEWorker | null} [opts.e2ee] encrypts
+   *   what we send and decrypts what we receive (docs/e2ee.md)
    */
-  constructor({ iceServers, ice = '', send, log = () => {} }) {
+  constructor({ iceServers, ice = '', send, log = () => {}, e2ee = null }) {
     super();
     this.#send = send;
     this.#log = log;
+    this.#e2ee = e2ee;
     this.pc = new RTCPeerConnection({
       iceServers: ice === 'turns' ? onlyTURNS(iceServers) : iceServers,
       iceTransportPolicy: ice === '' ? 'all' : 'relay',
       bundlePolicy: 'max-bundle',
       rtcpMuxPolicy: 'require',
+      ...(e2ee?.pcConfig() ?? {}),
     });
     this.pc.addEventListener('negotiationneeded', () => this.#enqueue(() => this.#offer()));
     this.pc.addEventListener('icecandidate', (ev) => {
       if (ev.candidate) this.#gathered++;
       this.#send({ type: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
     });
-    this.pc.addEventListener('track', () => this.#changed());
+    this.pc.addEventListener('track', (ev) => {
+      // Before any frame reaches the decoder (E2EE.md: attach in ontrack).
+      const kind = /** @type {'audio' | 'video'} */ (ev.track.kind);
+      this.#e2ee?.attachReceiver(ev.receiver, { kind, codec: kind === 'audio' ? 'opus' : 'vp8' });
+      this.#changed();
+    });
     this.pc.addEventListener('iceconnectionstatechange', () => this.#onICEState());
     this.pc.addEventListener('connectionstatechange', () => {
       this.dispatchEvent(new CustomEvent('connectionstatechange', { detail: { state: this.pc.connectionState } }));
@@ -117,6 +128,8 @@ export class Peer extends EventTarget {
     this.#send({ type: 'publish', trackId: track.id, kind, source, muted });
     const stream = new MediaStream([track]);
     const tr = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    this.#e2ee?.attachSender(tr.sender, { kind, codec: kind === 'audio' ? 'opus' : 'vp8' });
+    if (this.#e2ee && kind === 'video') preferCodec(tr, 'video/VP8');
     if (source === 'screen' && 'contentHint' in track) track.contentHint = 'detail';
     this.#senders.set(track.id, tr.sender);
     return track.id;
@@ -391,4 +404,24 @@ function onlyTURNS(servers) {
   return servers
     .map((s) => ({ ...s, urls: [s.urls].flat().filter((u) => u.startsWith('turns:')) }))
     .filter((s) => s.urls.length > 0);
+}
+
+/**
+ * Puts one codec first on a transceiver (keeping its RTX), where the
+ * browser lets us choose: E2EE rooms send VP8 (docs/e2ee.md), whose clear
+ * prefix the server and receivers rely on.
+ * @param {RTCRtpTransceiver} tr
+ * @param {string} mime
+ */
+function preferCodec(tr, mime) {
+  // The spec checks preferences against the receiver's capabilities.
+  const caps = RTCRtpReceiver.getCapabilities?.('video')?.codecs ?? [];
+  const first = caps.filter((c) => c.mimeType.toLowerCase() === mime.toLowerCase());
+  if (first.length === 0 || typeof tr.setCodecPreferences !== 'function') return;
+  const rest = caps.filter((c) => c.mimeType.toLowerCase() !== mime.toLowerCase());
+  try {
+    tr.setCodecPreferences([...first, ...rest]);
+  } catch {
+    // Not fatal: the server's answer picks a codec of its own list.
+  }
 }

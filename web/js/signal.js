@@ -29,10 +29,10 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
  * @typedef {'audio' | 'video'} TrackKind
  * @typedef {'microphone' | 'camera' | 'screen'} TrackSource
  * @typedef {{ trackId: string, kind: TrackKind, source: TrackSource, muted: boolean }} TrackInfo
- * @typedef {{ id: string, name: string, tracks: TrackInfo[] }} ParticipantInfo
+ * @typedef {{ id: string, name: string, index?: number, role?: string, tracks: TrackInfo[] }} ParticipantInfo
  * @typedef {{ urls: string | string[], username?: string, credential?: string }} IceServer
  * @typedef {{
- *   type: 'welcome', v: number, participantId: string, resumeToken: string, resumed: boolean,
+ *   type: 'welcome', v: number, participantId: string, index: number, resumeToken: string, resumed: boolean,
  *   iceServers: IceServer[], participants: ParticipantInfo[],
  *   limits?: { maxParticipants?: number, maxTracks?: number, maxMessageBytes?: number }
  * }} Welcome

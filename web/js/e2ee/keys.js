@@ -83,14 +83,8 @@ export async function hkdf(ikm, info, n) {
   return new Uint8Array(bits);
 }
 
-/**
- * The RFC 9605 section 5.1 ratchet for suite 4: HKDF-Expand(HKDF-Extract("",
- * k), "SFrame 1.0 Ratchet", 32), which is HKDF with an empty salt.
- * @param {Uint8Array<ArrayBuffer>} baseKey
- */
-export function ratchet(baseKey) {
-  return hkdf(baseKey, 'SFrame 1.0 Ratchet', 32);
-}
+/** The sender-key ratchet of RFC 9605 section 5.1: one implementation for the worker and us. */
+export { ratchet } from './sframe.js';
 
 /**
  * @typedef {object} RoomKeys

@@ -45,6 +45,8 @@ export function bestLayout(n, width, height, aspect = TILE_ASPECT, gap = GAP) {
  * @property {MediaStreamTrack | null} video the track to show, null for the initial
  * @property {boolean} micOff whether to show the microphone-off mark
  * @property {string} participantId
+ * @property {string} [notice] a short line over the tile (encryption state), '' for none
+ * @property {boolean} [mismatch] the participant joined with a different meeting link
  */
 
 /** The tiles in the grid element. Methods are for the UI thread only. */
@@ -91,6 +93,10 @@ export class Grid {
     el.classList.toggle('screen', s.source === 'screen');
     el.classList.toggle('mic-off', s.micOff);
     el.classList.toggle('no-video', !s.video);
+    el.classList.toggle('mismatch', !!s.mismatch);
+    const notice = /** @type {HTMLElement} */ (el.querySelector('.tile-notice'));
+    notice.textContent = s.notice ?? '';
+    notice.hidden = !s.notice;
     /** @type {HTMLElement} */ (el.querySelector('.name')).textContent = s.name;
     /** @type {HTMLElement} */ (el.querySelector('.avatar span')).textContent = initial(s.name);
     if (t.track !== s.video) {

@@ -12,6 +12,8 @@ import { TEXT } from './text.js';
  * @property {{ id: string, name: string, video: MediaStreamTrack | null, micOff: boolean, screen: MediaStreamTrack | null }} self
  * @property {{ id: string, name: string, tracks: Map<string, import('../signal.js').TrackInfo> }[]} roster
  * @property {import('../peer.js').RemoteTrack[]} remote
+ * @property {(participantId: string) => 'verified' | 'mismatch' | 'waiting'} trust
+ *   what the E2EE session knows of a participant ('verified' also means we hold their key)
  */
 
 /**
@@ -45,10 +47,13 @@ export function renderStage(ui, m) {
     const mic = infos.find((t) => t.source === 'microphone');
     const cam = received.find((r) => r.info.kind === 'video' && r.info.source !== 'screen');
     const camMuted = cam ? p.tracks.get(cam.info.trackId)?.muted ?? false : true;
+    const trust = m.trust(p.id);
+    const notice = trust === 'mismatch' ? TEXT.differentLink : trust === 'waiting' ? TEXT.waitingForKeys : '';
     tile(p.id, { participantId: p.id, name: p.name, self: false, source: 'camera',
-      video: cam && !camMuted ? cam.track : null, micOff: !mic || mic.muted });
+      video: cam && !camMuted && trust === 'verified' ? cam.track : null, micOff: !mic || mic.muted,
+      notice, mismatch: trust === 'mismatch' });
     const screen = received.find((r) => r.info.source === 'screen');
-    if (screen) {
+    if (screen && trust === 'verified') {
       tile(`${p.id}:screen`, { participantId: p.id, name: TEXT.screenOf(p.name), self: false,
         source: 'screen', video: screen.track, micOff: false });
     }
