@@ -86,7 +86,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (_
 		return nil, fmt.Errorf("first-run setup token: %w", err)
 	}
 	a.admin, err = admin.New(admin.Config{Logger: logger.With("component", "admin"),
-		SetupTokenFile: filepath.Join(cfg.DataDir, setupTokenFile), TURNCredentials: a.turnGrant}, a.store)
+		SetupTokenFile: filepath.Join(cfg.DataDir, setupTokenFile), TURNCredentials: a.turnGrant,
+		Meetings: meetings{a}, Health: a.health, TURNSecretRotated: a.reloadTURNSecret}, a.store)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
@@ -160,6 +161,8 @@ func (a *Appliance) Run(ctx context.Context) error {
 	a.logger.Info("shutting down")
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer scancel()
+	// Open dashboards hold event streams that Shutdown would wait for.
+	a.admin.Close()
 	for _, s := range servers {
 		if err := s.srv.Shutdown(sctx); err != nil {
 			a.logger.Warn("http shutdown", slog.String("server", s.name), slog.Any("err", err))
@@ -186,7 +189,8 @@ func (a *Appliance) httpServers(dm *demux) []*server {
 	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), api: a.admin.APIHandler(),
 		signal: a.sfu.Handler(),
 		health: a.healthHandler(),
-		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http")})
+		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http"),
+		embedOrigins: a.admin.EmbedOrigins})
 
 	servers := []*server{
 		{name: "https", srv: a.newHTTPServer(router), ln: dm.http},

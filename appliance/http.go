@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -70,6 +71,9 @@ type routerParts struct {
 	publiclyTrusted func() bool
 	domains         []string
 	logger          *slog.Logger
+	// embedOrigins is the admin's allow-list of sites that may frame a
+	// meeting (nil: none may).
+	embedOrigins func(context.Context) ([]string, error)
 }
 
 // newRouter composes the HTTPS surface. Unsafe methods are checked for
@@ -91,8 +95,32 @@ func newRouter(p routerParts) http.Handler {
 	r.Mount("/admin", p.admin)
 	r.Mount("/api/v1", p.api)
 	r.Method(http.MethodGet, "/ws", p.signal)
-	r.Mount("/", p.web)
+	r.Mount("/", embeddable(p.embedOrigins, p.logger, p.web))
 	return r
+}
+
+// embeddable lets the sites on the admin's allow-list frame the meeting
+// pages (/r/ROOM), as learning platforms embed meetings; everything else,
+// the admin panel above all, stays unframeable.
+func embeddable(origins func(context.Context) ([]string, error), logger *slog.Logger, next http.Handler) http.Handler {
+	if origins == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/r/") {
+			list, err := origins(r.Context())
+			if err != nil {
+				logger.Warn("embed allow-list", slog.Any("err", err))
+			}
+			if err == nil && len(list) > 0 {
+				h := w.Header()
+				h.Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy,
+					"frame-ancestors 'none'", "frame-ancestors 'self' "+strings.Join(list, " "), 1))
+				h.Del("X-Frame-Options")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // requestLogger logs each request at debug level; errors are logged by the

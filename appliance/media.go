@@ -45,6 +45,7 @@ func (a *Appliance) startMedia(ctx context.Context) error {
 		NAT1To1IPs:    nat,
 		HostIPs:       hostIPs,
 		ICEServers:    a.iceServers,
+		Authorizer:    joinPolicy{a.admin},
 	})
 	if err != nil {
 		mediaConn.Close()

@@ -71,3 +71,13 @@ func (ts *turnSecrets) reloadLoop(ctx context.Context, logger *slog.Logger) {
 		}
 	}
 }
+
+// reloadTURNSecret picks up a secret the admin panel just rotated, so the
+// new one is in use at once instead of at the next periodic reload.
+func (a *Appliance) reloadTURNSecret() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.turnSecrets.load(ctx); err != nil {
+		a.logger.Warn("reload the rotated TURN secret", slog.Any("err", err))
+	}
+}

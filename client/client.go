@@ -193,6 +193,19 @@ func (c *Client) Relay(to string, data any) error {
 	return nil
 }
 
+// Send writes one signalling message as it is, for the messages this package has no
+// method for (a moderator's `admit`, `deny`, `moderate`, `end-meeting`, docs/protocol.md).
+func (c *Client) Send(msg any) error {
+	s, err := c.connected()
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(s.ctx, s.conn, msg); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
+}
+
 // connected returns the current session if its socket is up.
 func (c *Client) connected() (*session, error) {
 	c.mu.Lock()

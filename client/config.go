@@ -38,6 +38,8 @@ type Config struct {
 	// Token is the optional `token` of `join`, checked by the server's join policy when it
 	// has one; empty sends none.
 	Token string
+	// Password is the optional room password of `join` (rooms with password access).
+	Password string
 	// Publish selects the tracks to send.
 	Publish Publish
 

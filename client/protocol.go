@@ -55,6 +55,8 @@ type joinMsg struct {
 	Name   string `json:"name"`
 	Resume string `json:"resume,omitempty"`
 	Token  string `json:"token,omitempty"`
+	// Password is the room password, for rooms that need one.
+	Password string `json:"password,omitempty"`
 }
 
 type welcomeMsg struct {

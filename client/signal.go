@@ -75,7 +75,7 @@ func readMessage(ctx context.Context, conn *websocket.Conn) (string, []byte, err
 // server follows it with a fresh welcome (docs/protocol.md), which handshake returns.
 func handshake(ctx context.Context, conn *websocket.Conn, cfg Config, resume string) (welcomeMsg, error) {
 	join := joinMsg{Type: "join", V: protocolVersion, Room: strings.ToLower(cfg.Room),
-		Name: cfg.Name, Resume: resume, Token: cfg.Token}
+		Name: cfg.Name, Resume: resume, Token: cfg.Token, Password: cfg.Password}
 	if err := writeJSON(ctx, conn, join); err != nil {
 		return welcomeMsg{}, fmt.Errorf("send join: %w", err)
 	}
@@ -104,8 +104,8 @@ func handshake(ctx context.Context, conn *websocket.Conn, cfg Config, resume str
 			}
 			return welcomeMsg{}, fmt.Errorf("join room %q: %w", cfg.Room, &se)
 		}
-		// Anything else before welcome is not defined by v1; ignoring it is the
-		// forward-compatible choice.
+		// Anything else before welcome (`lobby`: a moderator has to admit us) needs no
+		// answer; ignoring the rest is the forward-compatible choice.
 	}
 }
 
