@@ -82,6 +82,7 @@ func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.IntVar(&cfg.Pubs, "pubs", 2, "publishing bots (VP8 + Opus)")
 	fs.IntVar(&cfg.Subs, "subs", 4, "subscribing bots")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to measure after everyone joined")
+	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "wait after the last join before measuring")
 	fs.BoolVar(&cfg.AudioOnly, "audio-only", false, "publishers send audio only")
 	fs.BoolVar(&simulcast, "simulcast", false, "publish three video layers (not available yet)")
 	fs.StringVar(&secret, "secret", "", "room secret (32 bytes, unpadded base64url, the #k= of a meeting link); default: a random one")
@@ -105,6 +106,9 @@ func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	}
 	if cfg.Pubs < 1 || cfg.Subs < 0 || cfg.Pubs+cfg.Subs > 1000 {
 		errs = append(errs, errors.New("--pubs must be at least 1, --subs at least 0, and together at most 1000"))
+	}
+	if cfg.Warmup < 0 {
+		errs = append(errs, errors.New("--warmup must not be negative"))
 	}
 	if cfg.Duration <= 0 {
 		errs = append(errs, errors.New("--duration must be positive"))

@@ -24,11 +24,15 @@ type Config struct {
 	Room       string        // room to meet in
 	Pubs, Subs int           // publishing and subscribing bots
 	Duration   time.Duration // how long to measure once everyone joined
-	AudioOnly  bool          // publishers send audio only
-	TLS        *tls.Config   // verifies the server
-	MetricsURL string        // the server's /metrics (on --metrics), "" to skip server numbers
-	Progress   io.Writer     // one line a second while running; nil for none
-	Logger     *slog.Logger  // bots' logs; nil discards
+	// Warmup is the wait between the last join and the start of the window, so
+	// that the window holds neither the joins' signalling, ICE and DTLS nor the
+	// wait for first key frames and keys.
+	Warmup     time.Duration
+	AudioOnly  bool         // publishers send audio only
+	TLS        *tls.Config  // verifies the server
+	MetricsURL string       // the server's /metrics (on --metrics), "" to skip server numbers
+	Progress   io.Writer    // one line a second while running; nil for none
+	Logger     *slog.Logger // bots' logs; nil discards
 	// Secret is the room secret the bots encrypt with (end-to-end encryption, as browsers
 	// do); nil sends media in clear.
 	Secret []byte
@@ -46,12 +50,20 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
 	}
-	before, err := scrape(ctx, cfg.MetricsURL)
-	if err != nil {
-		return Report{}, err
+	if _, err := scrape(ctx, cfg.MetricsURL); err != nil {
+		return Report{}, err // fail before joining anyone
 	}
 	bots, err := joinAll(ctx, cfg)
 	defer closeAll(bots)
+	if err != nil {
+		return Report{}, err
+	}
+	select {
+	case <-ctx.Done():
+		return Report{}, ctx.Err()
+	case <-time.After(cfg.Warmup):
+	}
+	before, err := scrape(ctx, cfg.MetricsURL)
 	if err != nil {
 		return Report{}, err
 	}
