@@ -28,13 +28,14 @@ type apiRoom struct {
 	Lobby           bool      `json:"lobby"`
 	MaxParticipants int       `json:"max_participants"`
 	E2EERequired    bool      `json:"e2ee_required"`
+	SchoolMode      bool      `json:"school_mode"`
 	CreatedBy       int64     `json:"created_by,omitempty"`
 	CreatedAt       time.Time `json:"created_at"`
 }
 
 func toAPIRoom(r Room) apiRoom {
 	return apiRoom{ID: r.ID, Slug: r.Slug, Name: r.Name, Access: r.Access, HasPassword: r.HasPassword,
-		Lobby: r.Lobby, MaxParticipants: r.MaxParticipants, E2EERequired: r.E2EERequired,
+		Lobby: r.Lobby, MaxParticipants: r.MaxParticipants, E2EERequired: r.E2EERequired, SchoolMode: r.SchoolMode,
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
 }
 
@@ -47,6 +48,7 @@ type apiNewRoom struct {
 	Lobby           bool   `json:"lobby"`
 	MaxParticipants int    `json:"max_participants"`
 	E2EERequired    *bool  `json:"e2ee_required"`
+	SchoolMode      bool   `json:"school_mode"`
 }
 
 // apiRoomUpdate is the body of PATCH /rooms/{slug}; omitted (or null) fields
@@ -58,6 +60,7 @@ type apiRoomUpdate struct {
 	Lobby           *bool   `json:"lobby"`
 	MaxParticipants *int    `json:"max_participants"`
 	E2EERequired    *bool   `json:"e2ee_required"`
+	SchoolMode      *bool   `json:"school_mode"`
 }
 
 // apiListRooms serves GET /rooms: {"rooms": [...]}, by slug.
@@ -85,7 +88,7 @@ func (a *Admin) apiCreateRoom(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	room, err := a.store.CreateRoom(r.Context(), p.actor(), NewRoom{Slug: in.Slug, Name: in.Name,
 		Access: in.Access, Password: in.Password, Lobby: in.Lobby, MaxParticipants: in.MaxParticipants,
-		E2EERequired: in.E2EERequired, CreatedBy: p.user.ID})
+		E2EERequired: in.E2EERequired, SchoolMode: in.SchoolMode, CreatedBy: p.user.ID})
 	if err != nil {
 		a.apiError(w, r, err)
 		return
@@ -119,7 +122,7 @@ func (a *Admin) apiUpdateRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	room, err := a.store.UpdateRoom(r.Context(), p.actor(), chi.URLParam(r, "slug"), RoomUpdate{
 		Name: in.Name, Access: in.Access, Password: in.Password, Lobby: in.Lobby,
-		MaxParticipants: in.MaxParticipants, E2EERequired: in.E2EERequired})
+		MaxParticipants: in.MaxParticipants, E2EERequired: in.E2EERequired, SchoolMode: in.SchoolMode})
 	if err != nil {
 		a.apiError(w, r, err)
 		return

@@ -36,6 +36,9 @@ type JoinGrant struct {
 	Lobby bool
 	// MaxParticipants is the room's limit; 0 means the SFU's default.
 	MaxParticipants int
+	// SchoolMode: participants unmute and share their screen only when a
+	// moderator allows it.
+	SchoolMode bool
 	// E2EERequired refuses clients that cannot encrypt end to end.
 	E2EERequired bool
 }
@@ -71,7 +74,7 @@ func (a *Admin) AuthorizeJoin(ctx context.Context, req JoinRequest) (JoinGrant, 
 		return JoinGrant{}, fmt.Errorf("authorize join of %q: %w", req.Room, err)
 	}
 	g := JoinGrant{UserID: j.userID(), Moderator: mod, Lobby: room.Lobby && !mod,
-		MaxParticipants: room.MaxParticipants, E2EERequired: room.E2EERequired}
+		MaxParticipants: room.MaxParticipants, E2EERequired: room.E2EERequired, SchoolMode: room.SchoolMode}
 	switch {
 	case mod:
 		// A room's moderators need neither its password nor membership.

@@ -43,6 +43,7 @@ func newJoinEnv(t *testing.T) *joinEnv {
 		{Slug: "mem", Access: AccessMembers},
 		{Slug: "owned", CreatedBy: e.users["mo"].ID},
 		{Slug: "granted", Access: AccessMembers, Lobby: true, E2EERequired: &on},
+		{Slug: "class", SchoolMode: true},
 	}
 	for _, r := range rooms {
 		if _, err := s.CreateRoom(ctx, ActorCLI, r); err != nil {
@@ -103,6 +104,7 @@ func TestAuthorizeJoinMatrix(t *testing.T) {
 		wantErr  error
 	}{
 		{name: "public guest waits", req: JoinRequest{Room: "pub"}, want: grant{Lobby: true, MaxParticipants: 10, E2EERequired: true}},
+		{name: "school mode reaches the SFU", req: JoinRequest{Room: "class"}, want: grant{SchoolMode: true, E2EERequired: true}},
 		{name: "public admin moderates", req: JoinRequest{Room: "pub", Header: h["ann"]},
 			want: grant{UserID: uid("ann"), Moderator: true, MaxParticipants: 10, E2EERequired: true}},
 		{name: "public member waits", req: JoinRequest{Room: "pub", Header: h["mem"]},

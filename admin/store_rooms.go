@@ -42,6 +42,9 @@ type Room struct {
 	MaxParticipants int
 	// E2EERequired refuses clients that cannot encrypt end to end.
 	E2EERequired bool
+	// SchoolMode: participants unmute and share their screen only when a
+	// moderator allows it (the SFU enforces it).
+	SchoolMode bool
 	// CreatedBy is the creating user's ID; 0 when a service token, the CLI
 	// or a since-deleted account created it.
 	CreatedBy int64
@@ -59,6 +62,7 @@ type NewRoom struct {
 	Lobby           bool
 	MaxParticipants int
 	E2EERequired    *bool
+	SchoolMode      bool
 	// CreatedBy is the creating user's ID, 0 for none.
 	CreatedBy int64
 }
@@ -79,6 +83,7 @@ type roomSettings struct {
 	Lobby           bool   `json:"lobby,omitempty"`
 	MaxParticipants int    `json:"max_participants,omitempty"`
 	E2EERequired    *bool  `json:"e2ee_required,omitempty"`
+	SchoolMode      bool   `json:"school_mode,omitempty"`
 }
 
 // validateSlug allows 1 to 64 of a-z, 0-9, '-' and '_': the meeting page's
@@ -152,7 +157,7 @@ func (s *Store) CreateRoom(ctx context.Context, actor string, nr NewRoom) (Room,
 		return Room{}, fmt.Errorf("create room %q: %w", nr.Slug, err)
 	}
 	set := roomSettings{Access: nr.Access, Lobby: nr.Lobby, MaxParticipants: nr.MaxParticipants,
-		E2EERequired: nr.E2EERequired}
+		E2EERequired: nr.E2EERequired, SchoolMode: nr.SchoolMode}
 	if nr.Password != "" {
 		hash, err := s.hasher.hash(ctx, nr.Password)
 		if err != nil {
@@ -254,5 +259,6 @@ func roomObject(slug string) string { return "room:" + slug }
 // the password or its hash.
 func roomAuditDetail(r Room) map[string]any {
 	return map[string]any{"name": r.Name, "access": r.Access, "has_password": r.HasPassword,
-		"lobby": r.Lobby, "max_participants": r.MaxParticipants, "e2ee_required": r.E2EERequired}
+		"lobby": r.Lobby, "max_participants": r.MaxParticipants, "e2ee_required": r.E2EERequired,
+		"school_mode": r.SchoolMode}
 }

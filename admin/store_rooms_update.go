@@ -21,6 +21,7 @@ type RoomUpdate struct {
 	Lobby           *bool
 	MaxParticipants *int
 	E2EERequired    *bool
+	SchoolMode      *bool
 }
 
 // LogValue keeps the room password out of logs.
@@ -36,7 +37,7 @@ func (u RoomUpdate) changed() []string {
 		set  bool
 	}{{"name", u.Name != nil}, {"access", u.Access != nil}, {"password", u.Password != nil},
 		{"lobby", u.Lobby != nil}, {"max_participants", u.MaxParticipants != nil},
-		{"e2ee_required", u.E2EERequired != nil}} {
+		{"e2ee_required", u.E2EERequired != nil}, {"school_mode", u.SchoolMode != nil}} {
 		if c.set {
 			f = append(f, c.name)
 		}
@@ -105,6 +106,9 @@ func (s *Store) applyRoomUpdate(ctx context.Context, tx *sql.Tx, slug string, u 
 	}
 	if u.MaxParticipants != nil {
 		set.MaxParticipants = *u.MaxParticipants
+	}
+	if u.SchoolMode != nil {
+		set.SchoolMode = *u.SchoolMode
 	}
 	if u.E2EERequired != nil {
 		set.E2EERequired = u.E2EERequired
@@ -202,6 +206,6 @@ func roomWithHash(ctx context.Context, q querier, slug string) (Room, string, er
 func roomFrom(id int64, slug, name string, createdBy sql.NullInt64, createdAt int64, set roomSettings) Room {
 	return Room{ID: id, Slug: slug, Name: name, Access: set.Access, HasPassword: set.PasswordHash != "",
 		Lobby: set.Lobby, MaxParticipants: set.MaxParticipants,
-		E2EERequired: set.E2EERequired == nil || *set.E2EERequired,
-		CreatedBy:    createdBy.Int64, CreatedAt: time.Unix(createdAt, 0).UTC()}
+		E2EERequired: set.E2EERequired == nil || *set.E2EERequired, SchoolMode: set.SchoolMode,
+		CreatedBy: createdBy.Int64, CreatedAt: time.Unix(createdAt, 0).UTC()}
 }

@@ -14,6 +14,7 @@ import (
 type roomForm struct {
 	Slug, Name, Access, Password string
 	Lobby, E2EERequired          bool
+	SchoolMode                   bool
 	MaxParticipants              string
 	Moderators                   []int64
 }
@@ -52,7 +53,7 @@ type roomListItem struct {
 func parseRoomForm(v url.Values) roomForm {
 	f := roomForm{Slug: strings.TrimSpace(v.Get("slug")), Name: strings.TrimSpace(v.Get("name")),
 		Access: v.Get("access"), Password: v.Get("password"), Lobby: v.Get("lobby") == "on",
-		E2EERequired: v.Get("e2ee_required") == "on", MaxParticipants: strings.TrimSpace(v.Get("max_participants"))}
+		E2EERequired: v.Get("e2ee_required") == "on", SchoolMode: v.Get("school_mode") == "on", MaxParticipants: strings.TrimSpace(v.Get("max_participants"))}
 	for _, s := range v["moderators"] {
 		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
 			f.Moderators = append(f.Moderators, id)
@@ -195,7 +196,8 @@ func (a *Admin) createRoom(w http.ResponseWriter, r *http.Request) {
 		password = ""
 	}
 	room, err := a.store.CreateRoom(r.Context(), p.actor(), NewRoom{Slug: f.Slug, Name: f.Name, Access: f.Access,
-		Password: password, Lobby: f.Lobby, MaxParticipants: limit, E2EERequired: &e2ee, CreatedBy: p.user.ID})
+		Password: password, Lobby: f.Lobby, MaxParticipants: limit, E2EERequired: &e2ee,
+		SchoolMode: f.SchoolMode, CreatedBy: p.user.ID})
 	if err == nil && len(f.Moderators) > 0 {
 		err = a.store.SetRoomModerators(r.Context(), p.actor(), room.Slug, f.Moderators)
 	}
@@ -223,7 +225,7 @@ func (a *Admin) showRoom(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) roomPageOf(r *http.Request, room Room, mods []User) roomPage {
 	f := roomForm{Slug: room.Slug, Name: room.Name, Access: room.Access, Lobby: room.Lobby,
-		E2EERequired: room.E2EERequired, MaxParticipants: strconv.Itoa(room.MaxParticipants)}
+		E2EERequired: room.E2EERequired, SchoolMode: room.SchoolMode, MaxParticipants: strconv.Itoa(room.MaxParticipants)}
 	for _, m := range mods {
 		f.Moderators = append(f.Moderators, m.ID)
 	}
@@ -260,7 +262,7 @@ func (a *Admin) updateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := RoomUpdate{Name: &f.Name, Access: &f.Access, Lobby: &f.Lobby, MaxParticipants: &limit,
-		E2EERequired: &f.E2EERequired}
+		E2EERequired: &f.E2EERequired, SchoolMode: &f.SchoolMode}
 	if f.Password != "" && f.Access == AccessPassword {
 		u.Password = &f.Password
 	}
