@@ -1,7 +1,12 @@
 package appliance_test
 
 import (
+	"bytes"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,6 +187,25 @@ func TestBrowserMeetingE2EE(t *testing.T) {
 		}
 		testenv.Eval[any](viewer.p, `window.conclave.e2eeControl("decrypt")`)
 		waitRising(t, viewer, map[string][]string{ids["A"]: {"camera"}}, func(s inbound) float64 { return float64(s.FramesDecoded) })
+	})
+
+	t.Run("no key on the server", func(t *testing.T) {
+		// The keys never leave the browsers: not in the log (debug level), not
+		// in any file of the data directory.
+		for _, k := range []string{good, wrong} {
+			if strings.Contains(a.Logs.String(), k) {
+				t.Errorf("the server log holds a meeting key")
+			}
+			_ = filepath.WalkDir(a.Config.DataDir, func(path string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, []byte(k)) {
+					t.Errorf("%s holds a meeting key", path)
+				}
+				return nil
+			})
+		}
 	})
 
 	for _, pp := range pages {
