@@ -38,5 +38,6 @@ func (p joinPolicy) Authorize(ctx context.Context, req sfu.JoinRequest) (sfu.Gra
 		}
 		return sfu.Grant{}, err
 	}
-	return sfu.Grant{UserID: g.UserID, Moderator: g.Moderator, Lobby: g.Lobby, MaxParticipants: g.MaxParticipants}, nil
+	return sfu.Grant{UserID: g.UserID, Moderator: g.Moderator, Lobby: g.Lobby, MaxParticipants: g.MaxParticipants,
+		SchoolMode: g.SchoolMode}, nil
 }
