@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -30,7 +31,9 @@ func (s *SFU) admit(ctx context.Context, j joinMsg, sock *socket, ip netip.Addr,
 		sock.send(encode(errorOut{Type: "error", Code: "resume-failed",
 			Message: "unknown or expired resume token; joined as a new participant"}))
 	}
-	if old == nil && grant.Lobby && !grant.Moderator {
+	// A locked room sends new non-moderator joins to the lobby; enter
+	// checks again under the room's lock, in case it was locked since.
+	if old == nil && !grant.Moderator && (grant.Lobby || s.roomState(j.Room).Locked) {
 		k, err := s.knock(j, grant, sock, ip)
 		return nil, k, err
 	}
@@ -38,13 +41,17 @@ func (s *SFU) admit(ctx context.Context, j joinMsg, sock *socket, ip netip.Addr,
 	if old != nil {
 		id = old.id
 	}
-	p, res, err := s.enter(j, id, old, sock, grant)
+	p, res, err := s.enter(j, id, old, sock, grant, false)
+	if errors.Is(err, errRoomLocked) {
+		k, err := s.knock(j, grant, sock, ip)
+		return nil, k, err
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	s.welcome(p, old, res)
 	p.logger.Info("participant joined", "name_len", len(p.name), "user", grant.UserID, "resumed", old != nil,
-		"role", p.role(), "remote_addr", ip.String())
+		"role", res.self.Role, "remote_addr", ip.String())
 	return p, nil, nil
 }
 
@@ -67,7 +74,9 @@ func (s *SFU) resumable(j joinMsg) *Participant {
 // enter creates the participant, adds it to its room and starts its
 // goroutine, all under s.mu, so that Close either sees a running
 // participant or refuses the join.
-func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket, g Grant) (*Participant, joinResult, error) {
+func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket, g Grant, viaLobby bool) (
+	*Participant, joinResult, error,
+) {
 	// Outside the lock: a PeerConnection makes its DTLS certificate.
 	p, err := newParticipant(s, j.Room, id, j.Name, sock, g)
 	if err != nil {
@@ -83,8 +92,9 @@ func (s *SFU) enter(j joinMsg, id string, old *Participant, sock *socket, g Gran
 		return nil, joinResult{}, ErrClosed
 	}
 	r := s.roomLocked(j.Room)
+	r.open(g)
 	p.room = r
-	res, err := r.join(p, old, s.roomLimit(g))
+	res, err := r.join(p, old, s.roomLimit(g), viaLobby)
 	if err != nil {
 		_ = p.pc.GracefulClose()
 		s.dropRoomLocked(r, r.isEmpty())
@@ -116,9 +126,12 @@ func (s *SFU) welcome(p, old *Participant, res joinResult) {
 	first := [][]byte{encode(welcomeOut{Type: "welcome", V: protocolVersion, ParticipantID: p.id,
 		Index: int(p.index), ResumeToken: p.token, Resumed: old != nil, ICEServers: ice, Participants: roster,
 		Limits: limitsJSON{MaxParticipants: res.limit, MaxTracks: s.cfg.MaxTracksPerParticipant,
-			MaxMessageBytes: s.cfg.MaxMessageBytes}})}
+			MaxMessageBytes: s.cfg.MaxMessageBytes}, Room: res.state, Self: res.self})}
 	for _, k := range res.knocks {
 		first = append(first, encode(knockOut{Type: "knock", Participant: k}))
+	}
+	if res.speakers != nil {
+		first = append(first, encode(*res.speakers))
 	}
 	p.sendFirst(first...)
 	kind := "participant-joined"
@@ -127,7 +140,7 @@ func (s *SFU) welcome(p, old *Participant, res joinResult) {
 		tellUnpublished(res.others, res.replaced)
 		old.takeover()
 	}
-	msg := encode(participantOut{Type: kind, Participant: p.baseInfo()})
+	msg := encode(participantOut{Type: kind, Participant: res.self})
 	for _, m := range res.others {
 		m.send(msg)
 	}

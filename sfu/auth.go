@@ -50,6 +50,10 @@ type Grant struct {
 	// refused with room-full when the room already holds that many. 0
 	// means Config.MaxParticipants; at most MaxSenderIndex.
 	MaxParticipants int
+	// SchoolMode is the room's school-mode setting (docs/protocol.md). The
+	// first grant of a room (the join that opens it) sets it; later
+	// grants do not change it, moderators may at run time.
+	SchoolMode bool
 }
 
 // authorize asks the Authorizer, if any. Errors that wrap a refusal

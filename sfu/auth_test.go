@@ -15,7 +15,8 @@ import (
 
 // namePolicy is a test Authorizer that reads the grant from the display
 // name: "mod…" moderates, "wait…" and "mod…" are sent to the lobby (which
-// moderators skip), "max2…" limits the room to 2, "bad-<code>" is refused.
+// moderators skip), "max2…" limits the room to 2, "bad-<code>" is refused;
+// and from the room name: rooms "school…" are in school mode.
 type namePolicy struct {
 	mu   sync.Mutex
 	reqs []JoinRequest
@@ -38,7 +39,8 @@ func (np *namePolicy) Authorize(_ context.Context, req JoinRequest) (Grant, erro
 		return Grant{}, err
 	}
 	g := Grant{UserID: "u-" + req.Name, Moderator: strings.HasPrefix(req.Name, "mod"),
-		Lobby: strings.HasPrefix(req.Name, "wait") || strings.HasPrefix(req.Name, "mod")}
+		Lobby:      strings.HasPrefix(req.Name, "wait") || strings.HasPrefix(req.Name, "mod"),
+		SchoolMode: strings.HasPrefix(req.Room, "school")}
 	if strings.HasPrefix(req.Name, "max2") {
 		g.MaxParticipants = 2
 	}

@@ -46,7 +46,10 @@ func (p *Participant) handle(ev event) {
 	case socketEvent:
 		p.onSocketClosed(ev)
 	case trackEvent:
-		p.onTrack(ev.remote, ev.receiver)
+		if !p.refusedTrack(ev.remote) { // school.go
+			p.onTrack(ev.remote, ev.receiver)
+			p.holdNewTracks()
+		}
 	case trackEndedEvent:
 		p.dropUpTrack(ev.up)
 	case subscribeEvent:
@@ -63,6 +66,8 @@ func (p *Participant) handle(ev event) {
 		p.end = &ev.e
 	case modMuteEvent:
 		p.muteByModerator()
+	case holdEvent:
+		p.syncHold(ev)
 	}
 }
 
@@ -76,18 +81,22 @@ func (p *Participant) handleMessage(m clientMessage) {
 	case candidateMsg:
 		p.onCandidate(m)
 	case publishMsg:
-		p.onPublish(m)
+		if !p.refusePublish(m) { // school mode, school.go
+			p.onPublish(m)
+		}
 	case unpublishMsg:
 		p.onUnpublish(m)
 	case muteMsg:
-		p.onMute(m)
+		if !p.refuseUnmute(m) { // school mode, school.go
+			p.onMute(m)
+		}
 	case relayMsg:
 		// E2EE keys, chat and reactions: log the size, never the data.
 		p.logger.Debug("relay", "bytes", len(m.Data), "to_one", m.To != "")
 		p.room.relay(p, m.To, m.Data)
 	case leaveMsg:
 		p.end = &ending{reason: "left", code: websocket.StatusNormalClosure}
-	case admitMsg, denyMsg, moderateMsg, endMeetingMsg:
+	case admitMsg, denyMsg, moderateMsg, endMeetingMsg, lockRoomMsg, schoolModeMsg:
 		p.onModeration(m)
 	}
 }

@@ -85,6 +85,7 @@ func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 	}
 	u.cache.store(h.SequenceNumber, pkt)
 	now := u.now()
+	u.observeSpeech(h, now) // active speakers: reads the audio level only (speaker.go)
 	for _, d := range *u.downs.Load() {
 		d.writeRTP(h, payload, now)
 	}

@@ -28,6 +28,7 @@ type knocker struct {
 	ip       netip.Addr
 	room     *Room
 	since    time.Time
+	byLock   bool          // waits only because the room is locked
 	verdict  chan error    // one decision: nil admits, else the fatal error
 	goneCh   chan struct{} // closed when the socket ended while waiting
 
@@ -60,13 +61,14 @@ func (k *knocker) socketEnded() *Participant {
 // starts the waiter.
 func (s *SFU) knock(j joinMsg, g Grant, sock *socket, ip netip.Addr) (*knocker, error) {
 	k := &knocker{id: newParticipantID(), name: j.Name, join: j, grant: g, sock: sock, ip: ip, since: time.Now(),
-		verdict: make(chan error, 1), goneCh: make(chan struct{})}
+		byLock: !g.Lobby, verdict: make(chan error, 1), goneCh: make(chan struct{})}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
 	k.room = s.roomLocked(j.Room)
+	k.room.open(g)
 	k.room.mu.Lock()
 	k.room.knockers[k.id] = k
 	mods := k.room.moderatorsLocked()
@@ -138,7 +140,7 @@ func (s *SFU) admitKnocker(k *knocker) {
 		s.dropIfEmpty(k.room)
 		return
 	}
-	p, res, err := s.enter(k.join, k.id, nil, k.sock, k.grant)
+	p, res, err := s.enter(k.join, k.id, nil, k.sock, k.grant, true)
 	if err != nil {
 		s.dropIfEmpty(k.room)
 		if !errors.Is(err, ErrRoomFull) && !errors.Is(err, ErrClosed) {
@@ -175,8 +177,10 @@ func (s *SFU) decide(room, id string, verdict error) error {
 	if k == nil {
 		return ErrParticipantNotFound
 	}
-	k.verdict <- verdict // buffered; only the one who removed k sends
+	// knock-ended first, so that moderators see it before the admitted
+	// one's participant-joined.
 	tellKnockEnded(mods, id)
+	k.verdict <- verdict // buffered; only the one who removed k sends
 	return nil
 }
 

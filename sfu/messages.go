@@ -18,8 +18,13 @@ type ParticipantInfo struct {
 	// the room's current participants and kept across a resume.
 	Index int `json:"index"`
 	// Role is "moderator" or "participant".
-	Role   string      `json:"role"`
-	Tracks []TrackInfo `json:"tracks"`
+	Role string `json:"role"`
+	// CanUnmute and CanShare say whether the participant may unmute its
+	// microphone and share its screen: always true for moderators and
+	// outside school mode; in school mode only once a moderator allowed it.
+	CanUnmute bool        `json:"canUnmute"`
+	CanShare  bool        `json:"canShare"`
+	Tracks    []TrackInfo `json:"tracks"`
 }
 
 // Participant roles.
@@ -30,7 +35,9 @@ const (
 
 // RoomInfo is a snapshot of one room (SFU.Rooms), for the admin panel.
 type RoomInfo struct {
-	Name         string              `json:"name"`
+	Name string `json:"name"`
+	// Locked and SchoolMode are the room's state (RoomState).
+	RoomState
 	Participants []ParticipantStatus `json:"participants"`
 	// Lobby lists the joins waiting for a moderator, oldest first.
 	Lobby []LobbyInfo `json:"lobby"`
@@ -76,6 +83,24 @@ type welcomeOut struct {
 	ICEServers    []webrtc.ICEServer `json:"iceServers"`
 	Participants  []ParticipantInfo  `json:"participants"`
 	Limits        limitsJSON         `json:"limits"`
+	Room          RoomState          `json:"room"`
+	Self          ParticipantInfo    `json:"self"` // the joiner's own participant object
+}
+
+// RoomState is the state of a room that moderators change at run time:
+// the "room" object of docs/protocol.md.
+type RoomState struct {
+	// Locked sends every new non-moderator join to the lobby.
+	Locked bool `json:"locked"`
+	// SchoolMode holds non-moderators' microphones and screen shares
+	// until a moderator allows them.
+	SchoolMode bool `json:"schoolMode"`
+}
+
+// roomUpdatedOut tells every member that the room's state changed.
+type roomUpdatedOut struct {
+	Type string    `json:"type"` // room-updated
+	Room RoomState `json:"room"`
 }
 
 // offerTrack says whose track a server-sent transceiver carries.
@@ -134,7 +159,7 @@ type relayOut struct {
 }
 
 // typeOut is a message with nothing but its type (lobby,
-// muted-by-moderator).
+// muted-by-moderator, unmute-allowed, screen-allowed).
 type typeOut struct {
 	Type string `json:"type"`
 }
@@ -154,6 +179,14 @@ type knockInfo struct {
 type knockEndedOut struct {
 	Type          string `json:"type"`
 	ParticipantID string `json:"participantId"`
+}
+
+// speakersOut lists who is speaking, most recent first, and the dominant
+// speaker (speaker.go).
+type speakersOut struct {
+	Type     string   `json:"type"` // speakers
+	Active   []string `json:"active"`
+	Dominant string   `json:"dominant,omitempty"`
 }
 
 type errorOut struct {

@@ -60,7 +60,8 @@ func (s *SFU) RemoveParticipant(room, pid string) error {
 // the room its audio tracks are muted and tells the participant
 // (muted-by-moderator) so that its client mutes too. The participant may
 // unmute itself: forwarding resumes with its next mute message that says
-// muted false.
+// muted false. In school mode a non-moderator is held again instead, until
+// AllowUnmute.
 func (s *SFU) MuteParticipant(room, pid string) error {
 	p, err := s.findMember(room, pid)
 	if err != nil {
@@ -100,31 +101,54 @@ func (s *SFU) findMember(room, pid string) (*Participant, error) {
 
 // onModeration carries out a moderation message from p's client.
 func (p *Participant) onModeration(m clientMessage) {
-	if !p.moderator {
+	if !p.room.isModerator(p) {
 		p.sendError(clientErr(ErrNotAllowed, "only moderators may do this"))
 		return
 	}
 	s, room := p.sfu, p.room.name
 	var err error
+	action := m.messageType()
 	switch m := m.(type) {
 	case admitMsg:
 		err = s.decide(room, m.ParticipantID, nil)
 	case denyMsg:
 		err = s.decide(room, m.ParticipantID, ErrLobbyDenied)
 	case moderateMsg:
-		if m.Action == "mute" {
-			err = s.MuteParticipant(room, m.ParticipantID)
-		} else {
-			err = s.RemoveParticipant(room, m.ParticipantID)
-		}
+		action = m.Action
+		err = p.moderate(m)
 	case endMeetingMsg:
 		err = s.EndRoom(room)
+	case lockRoomMsg:
+		err = s.LockRoom(room, *m.Locked)
+	case schoolModeMsg:
+		err = s.SetSchoolMode(room, *m.On)
 	}
 	if err != nil {
 		p.sendError(err)
 		return
 	}
-	p.logger.Info("moderation", "action", m.messageType())
+	p.logger.Info("moderation", "action", action)
+}
+
+// moderate carries out a moderate message's action. Moderators may not act
+// on themselves.
+func (p *Participant) moderate(m moderateMsg) error {
+	if m.ParticipantID == p.id {
+		return clientErr(ErrNotAllowed, "a moderator cannot moderate itself")
+	}
+	s, room, pid := p.sfu, p.room.name, m.ParticipantID
+	switch m.Action {
+	case "mute":
+		return s.MuteParticipant(room, pid)
+	case "remove":
+		return s.RemoveParticipant(room, pid)
+	case "promote":
+		return s.PromoteParticipant(room, pid)
+	case "allow-unmute":
+		return s.AllowUnmute(room, pid)
+	default: // allow-screen; validateModeration allows no other
+		return s.AllowScreen(room, pid)
+	}
 }
 
 // muteByModerator gates and marks every audio track p publishes, tells the
@@ -145,4 +169,5 @@ func (p *Participant) muteByModerator() {
 		}
 	}
 	p.send(encode(typeOut{Type: "muted-by-moderator"}))
+	p.revokeUnmute() // in school mode, the hold is back
 }

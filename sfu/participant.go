@@ -32,8 +32,13 @@ type Participant struct {
 	wg       sync.WaitGroup
 
 	// Set before the participant joins its room, then fixed.
+	joinedAt time.Time
+
+	// Guarded by room.mu (a moderator changes them at run time): the
+	// role, and in school mode what a moderator allowed (school.go).
 	moderator bool
-	joinedAt  time.Time
+	mayUnmute bool
+	mayShare  bool
 
 	sock atomic.Pointer[socket]
 
@@ -55,6 +60,7 @@ type Participant struct {
 	// Owned by run.
 	neg        negotiation
 	announced  map[string]publishMsg // by track ID
+	refused    map[string]bool       // screen tracks school mode refused, by track ID
 	published  map[string]*UpTrack   // by track ID
 	subs       map[*UpTrack]*subscription
 	midSeq     int                       // numbers the mids of subscriptions
@@ -96,7 +102,7 @@ func newParticipant(s *SFU, roomName, id, name string, sock *socket, g Grant) (*
 		logger: s.logger.With("room", roomName, "participant", id),
 		inbox:  newQueue[event](inboxLimit), stop: make(chan struct{}), done: make(chan struct{}),
 		welcomed: make(chan struct{}), early: [][]byte{},
-		announced: map[string]publishMsg{}, published: map[string]*UpTrack{},
+		announced: map[string]publishMsg{}, refused: map[string]bool{}, published: map[string]*UpTrack{},
 		subs: map[*UpTrack]*subscription{}}
 	p.sock.Store(sock)
 	// pion callbacks only queue work for run (they must not block).

@@ -67,6 +67,12 @@ type serverMsg struct {
 	Participant *ParticipantInfo `json:"participant"`
 	Track       *TrackInfo       `json:"track"`
 	Candidate   *webrtc.ICECandidateInit
+	// Room state, the joiner itself, speakers (school_test.go, speaker_test.go).
+	Room     *RoomState       `json:"room"`
+	Self     *ParticipantInfo `json:"self"`
+	Active   []string         `json:"active"`
+	Dominant string           `json:"dominant"`
+	Muted    bool             `json:"muted"`
 }
 
 // testAPI builds the client side: pion's defaults, loopback only, over

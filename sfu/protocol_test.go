@@ -49,6 +49,18 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"moderate unknown action", `{"type":"moderate","action":"ban","participantId":"p_abc"}`, "", ErrBadMessage},
 		{"moderate bad participant", `{"type":"moderate","action":"mute","participantId":"Bob"}`, "", ErrBadMessage},
 		{"end meeting", `{"type":"end-meeting"}`, "end-meeting", nil},
+		{"moderate promote", `{"type":"moderate","action":"promote","participantId":"p_abc"}`, "moderate", nil},
+		{"moderate allow-unmute", `{"type":"moderate","action":"allow-unmute","participantId":"p_abc"}`, "moderate", nil},
+		{"moderate allow-screen", `{"type":"moderate","action":"allow-screen","participantId":"p_abc"}`, "moderate", nil},
+		{"moderate action case", `{"type":"moderate","action":"Promote","participantId":"p_abc"}`, "", ErrBadMessage},
+		{"lock room", `{"type":"lock-room","locked":true}`, "lock-room", nil},
+		{"unlock room", `{"type":"lock-room","locked":false}`, "lock-room", nil},
+		{"lock room without locked", `{"type":"lock-room"}`, "", ErrBadMessage},
+		{"lock room null", `{"type":"lock-room","locked":null}`, "", ErrBadMessage},
+		{"lock room string", `{"type":"lock-room","locked":"yes"}`, "", ErrBadMessage},
+		{"school mode on", `{"type":"set-school-mode","on":true}`, "set-school-mode", nil},
+		{"school mode without on", `{"type":"set-school-mode","locked":true}`, "", ErrBadMessage},
+		{"school mode number", `{"type":"set-school-mode","on":1}`, "", ErrBadMessage},
 		{"unknown type", `{"type":"dance"}`, "", ErrUnknownType},
 		{"no type", `{"sdp":"v=0"}`, "", ErrBadMessage},
 		{"type not a string", `{"type":7}`, "", ErrBadMessage},
@@ -118,6 +130,8 @@ func FuzzSignalMessage(f *testing.F) {
 		`{"type":"admit","participantId":"p_a1"}`, `{"type":"deny","participantId":"p_a1"}`,
 		`{"type":"moderate","action":"remove","participantId":"p_a1"}`, `{"type":"end-meeting"}`,
 		`{"type":"join","v":1,"room":"r","name":"Ada","password":"pw"}`,
+		`{"type":"lock-room","locked":true}`, `{"type":"set-school-mode","on":false}`,
+		`{"type":"moderate","action":"allow-screen","participantId":"p_a1"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -176,6 +190,10 @@ func ptrTo(m clientMessage) any {
 	case moderateMsg:
 		return &m
 	case endMeetingMsg:
+		return &m
+	case lockRoomMsg:
+		return &m
+	case schoolModeMsg:
 		return &m
 	}
 	return nil

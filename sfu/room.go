@@ -19,6 +19,9 @@ type Room struct {
 	members   map[string]*Participant // by participant ID
 	published map[string][]*UpTrack   // by participant ID
 	knockers  map[string]*knocker     // the lobby, by participant ID (lobby.go)
+	state     RoomState               // locked, school mode (school.go)
+	opened    bool                    // the first grant has set state
+	speakers  speakerState            // active speakers (speaker.go)
 }
 
 func newRoom(name string) *Room {
@@ -38,13 +41,17 @@ type joinResult struct {
 	replaced []*UpTrack        // the resumed session's tracks, now ended
 	knocks   []knockInfo       // the lobby, when p is a moderator
 	limit    int               // the room size limit of this join
+	state    RoomState         // the room's state, for the welcome
+	self     ParticipantInfo   // p's own participant object
+	speakers *speakersOut      // who speaks now, if anyone (speaker.go)
 }
 
-// join adds p, unless the room already holds limit members. When old is
-// the current member with p's ID (a resume), p replaces it without counting
-// against the limit, and old's tracks end. Callers hold the SFU's lock, so
+// join adds p, unless the room already holds limit members, or is locked
+// and p is a new non-moderator join that no moderator admitted (viaLobby).
+// When old is the current member with p's ID (a resume), p replaces it
+// without counting against the limit, and old's tracks end. Callers hold the SFU's lock, so
 // an emptied room cannot be joined after it was dropped.
-func (r *Room) join(p, old *Participant, limit int) (joinResult, error) {
+func (r *Room) join(p, old *Participant, limit int, viaLobby bool) (joinResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res := joinResult{limit: limit}
@@ -52,6 +59,10 @@ func (r *Room) join(p, old *Participant, limit int) (joinResult, error) {
 		res.replaced = r.published[old.id]
 		delete(r.published, old.id)
 		p.index = old.index // the E2EE sender index survives a resume
+		// So do a promotion and what moderators allowed.
+		p.moderator, p.mayUnmute, p.mayShare = p.moderator || old.moderator, old.mayUnmute, old.mayShare
+	} else if r.state.Locked && !p.moderator && !viaLobby {
+		return res, errRoomLocked
 	} else if len(r.members) >= limit {
 		return res, ErrRoomFull
 	} else if p.index = r.freeIndexLocked(); p.index == 0 {
@@ -69,6 +80,7 @@ func (r *Room) join(p, old *Participant, limit int) (joinResult, error) {
 		res.knocks = r.lobbyLocked()
 	}
 	r.members[p.id] = p
+	res.state, res.self, res.speakers = r.state, r.infoLocked(p), r.speakersLocked()
 	return res, nil
 }
 
@@ -128,6 +140,9 @@ func (r *Room) publish(p *Participant, u *UpTrack) {
 	}
 	r.published[p.id] = append(r.published[p.id], u)
 	others := r.othersLocked(p)
+	if u.info.Source == "microphone" {
+		r.startSpeakersLocked(p.sfu)
+	}
 	r.mu.Unlock()
 	msg := encode(trackPublishedOut{Type: "track-published", ParticipantID: p.id, Track: u.Info()})
 	for _, m := range others {
@@ -193,7 +208,7 @@ func (r *Room) relay(p *Participant, to string, data json.RawMessage) {
 func (r *Room) info(now time.Time) RoomInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ri := RoomInfo{Name: r.name, Participants: make([]ParticipantStatus, 0, len(r.members)),
+	ri := RoomInfo{Name: r.name, RoomState: r.state, Participants: make([]ParticipantStatus, 0, len(r.members)),
 		Lobby: make([]LobbyInfo, 0, len(r.knockers))}
 	for _, m := range r.members {
 		ri.Participants = append(ri.Participants, m.status(r.infoLocked(m), now))
@@ -215,6 +230,7 @@ func (r *Room) participantInfo(p *Participant) ParticipantInfo {
 
 func (r *Room) infoLocked(p *Participant) ParticipantInfo {
 	info := p.baseInfo()
+	info.CanUnmute, info.CanShare = r.canUnmuteLocked(p), r.canShareLocked(p)
 	for _, u := range r.published[p.id] {
 		info.Tracks = append(info.Tracks, u.Info())
 	}

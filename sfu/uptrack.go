@@ -57,6 +57,8 @@ type UpTrack struct {
 	gated atomic.Bool
 	done  chan struct{} // closed when the reader returns
 
+	speech speechMeter // active speakers (speaker.go); the reader feeds it
+
 	downs atomic.Pointer[[]*DownTrack]
 
 	mu sync.Mutex // guards the copy-on-write writers of downs, and kf
