@@ -17,11 +17,13 @@
 // machine and its PeerConnection; each socket has one writer goroutine; each
 // up-track has one reader goroutine that fans packets out to a copy-on-write
 // slice of down-tracks; each down-track has one RTCP reader goroutine; each
-// join waiting in a lobby has one waiter goroutine (lobby.go). All of them
-// are owned by the SFU and stopped by Close.
+// join waiting in a lobby has one waiter goroutine (lobby.go); each room
+// with a microphone has one speaker loop (speaker.go). All of them are
+// owned by the SFU and stopped by Close.
 //
 // Policy is not decided here: an Authorizer (auth.go) grants each join its
-// role, lobby and room size, and the admin dashboard moderates through
-// EndRoom, RemoveParticipant, MuteParticipant, Admit and Deny
-// (moderate.go).
+// role, lobby, room size and school mode, and the admin dashboard moderates
+// through EndRoom, RemoveParticipant, MuteParticipant, Admit and Deny
+// (moderate.go), LockRoom, SetSchoolMode, PromoteParticipant, AllowUnmute
+// and AllowScreen (school.go).
 package sfu

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/pion/webrtc/v4"
 )
 
 // The room's state (docs/protocol.md): the lock, which sends new
@@ -17,11 +15,6 @@ import (
 
 // errRoomLocked sends a join that raced with a lock to the lobby.
 var errRoomLocked = errors.New("sfu: room locked")
-
-// holdEvent makes a participant align its microphone gates with its
-// hold; notify also mutes (as a moderator's mute does) the microphones it
-// holds that were unmuted.
-type holdEvent struct{ notify bool }
 
 // open sets the room's state from the first grant that reaches it.
 func (r *Room) open(g Grant) {
@@ -174,19 +167,19 @@ func (s *SFU) PromoteParticipant(room, pid string) error {
 // hold is lifted. The participant is told (unmute-allowed) in any case,
 // which outside school mode asks it to unmute.
 func (s *SFU) AllowUnmute(room, pid string) error {
-	return s.allow(room, pid, "unmute-allowed", func(p *Participant) *bool { return &p.mayUnmute })
+	return s.allow(room, pid, "unmute-allowed", true, func(p *Participant) *bool { return &p.mayUnmute })
 }
 
 // AllowScreen lets participant pid of room share its screen in school
 // mode. The participant is told (screen-allowed) in any case.
 func (s *SFU) AllowScreen(room, pid string) error {
-	return s.allow(room, pid, "screen-allowed", func(p *Participant) *bool { return &p.mayShare })
+	return s.allow(room, pid, "screen-allowed", false, func(p *Participant) *bool { return &p.mayShare })
 }
 
 // allow sets the allowance flag picks and tells the room if that changed
 // what the participant may do, and the participant with a message of type
-// told.
-func (s *SFU) allow(room, pid, told string, flag func(*Participant) *bool) error {
+// told. hold says the allowance lifts the microphone hold.
+func (s *SFU) allow(room, pid, told string, hold bool, flag func(*Participant) *bool) error {
 	p, err := s.findMember(room, pid)
 	if err != nil {
 		return fmt.Errorf("%s for %s in %s: %w", told, pid, room, err)
@@ -200,98 +193,12 @@ func (s *SFU) allow(room, pid, told string, flag func(*Participant) *bool) error
 	r.mu.Unlock()
 	if changed {
 		tell(members, encode(participantOut{Type: "participant-updated", Participant: info}))
+	}
+	if changed && hold {
 		p.post(holdEvent{})
 	}
 	p.send(encode(typeOut{Type: told}))
 	return nil
-}
-
-// revokeUnmute holds p again (a moderator muted it in school mode).
-func (p *Participant) revokeUnmute() {
-	r := p.room
-	r.mu.Lock()
-	changed := r.state.SchoolMode && !p.moderator && p.mayUnmute
-	p.mayUnmute = false
-	info, members := r.infoLocked(p), r.allMembersLocked()
-	r.mu.Unlock()
-	if changed {
-		tell(members, encode(participantOut{Type: "participant-updated", Participant: info}))
-	}
-}
-
-// syncHold gates p's microphones while it is held and lifts the gates
-// when it is not (ev follows a change of the hold).
-func (p *Participant) syncHold(ev holdEvent) {
-	held := p.room.held(p)
-	told := false
-	for id, u := range p.published {
-		if u.info.Source != "microphone" {
-			continue
-		}
-		u.gated.Store(held)
-		if held && ev.notify && !u.muted.Load() {
-			u.muted.Store(true)
-			p.room.broadcast(p, encode(muteOut{Type: "mute", ParticipantID: p.id, TrackID: id, Muted: true}))
-			told = true
-		}
-	}
-	if told {
-		p.send(encode(typeOut{Type: "muted-by-moderator"}))
-	}
-}
-
-// holdNewTracks gates the microphones of a held participant; it runs
-// right after a track is published. No subscriber can be attached yet:
-// that takes a negotiation round trip with another client, while this runs
-// in the same event as the publication.
-func (p *Participant) holdNewTracks() {
-	if p.room.held(p) {
-		for _, u := range p.published {
-			if u.info.Source == "microphone" {
-				u.gated.Store(true)
-			}
-		}
-	}
-}
-
-// refuseUnmute answers a held participant's unmute of its microphone with
-// not-allowed; it reports whether it did.
-func (p *Participant) refuseUnmute(m muteMsg) bool {
-	source := p.announced[m.TrackID].Source
-	if u := p.published[m.TrackID]; u != nil {
-		source = u.info.Source
-	}
-	if m.Muted || source != "microphone" || !p.room.held(p) {
-		return false
-	}
-	p.sendError(clientErr(ErrNotAllowed, "a moderator must allow you to unmute"))
-	return true
-}
-
-// maxRefused bounds the refused screen tracks a participant remembers.
-const maxRefused = 16
-
-// refusePublish answers a screen share that school mode does not allow
-// with not-allowed and remembers its track ID, so that the track is not
-// published when it arrives; it reports whether it refused.
-func (p *Participant) refusePublish(m publishMsg) bool {
-	if m.Source != "screen" && m.Source != "screen-audio" {
-		return false
-	}
-	r := p.room
-	r.mu.Lock()
-	ok := r.canShareLocked(p)
-	r.mu.Unlock()
-	if ok {
-		delete(p.refused, m.TrackID)
-		return false
-	}
-	if len(p.refused) >= maxRefused {
-		clear(p.refused)
-	}
-	p.refused[m.TrackID] = true
-	p.sendError(clientErr(ErrNotAllowed, "a moderator must allow you to share your screen"))
-	return true
 }
 
 // allMembersLocked lists the members.
@@ -308,15 +215,4 @@ func tell(members []*Participant, msg []byte) {
 	for _, m := range members {
 		m.send(msg)
 	}
-}
-
-// refusedTrack reports whether a track that arrived is one whose publish
-// school mode refused: it is then neither read nor published (pion drops
-// what nobody reads).
-func (p *Participant) refusedTrack(remote *webrtc.TrackRemote) bool {
-	if !p.refused[remote.ID()] {
-		return false
-	}
-	p.logger.Debug("screen track refused in school mode", "track", remote.ID())
-	return true
 }

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -29,6 +30,18 @@ func expectErrorNext(t *testing.T, p *testPeer, code string) {
 	p.seen = nil
 	if m := p.waitEvent(5*time.Second, "an error", isType("error")); m.Code != code || m.Fatal {
 		t.Errorf("%s: error %s (fatal %v), want %s", p.name, m.Code, m.Fatal, code)
+	}
+}
+
+// drainEvents moves what p has received into p.seen and returns it all.
+func drainEvents(p *testPeer) []serverMsg {
+	for {
+		select {
+		case m := <-p.events:
+			p.seen = append(p.seen, m)
+		default:
+			return p.seen
+		}
 	}
 }
 
@@ -168,13 +181,60 @@ func TestSchoolModeFromGo(t *testing.T) {
 
 	// The first grant of a room brings its school mode; later ones do not.
 	sc := dialRaw(t, url)
-	if w := sc.join("school-b", "cy"); !w.Room.SchoolMode || w.Self.CanUnmute || w.Self.CanShare {
-		t.Errorf("school room: %+v, self %+v", w.Room, w.Self)
+	cw := sc.join("school-b", "cy")
+	if !cw.Room.SchoolMode || cw.Self.CanUnmute || cw.Self.CanShare {
+		t.Errorf("school room: %+v, self %+v", cw.Room, cw.Self)
+	}
+	// Allowances and a promotion survive a resume.
+	resume := func(token string) serverMsg {
+		t.Helper()
+		c := dialRaw(t, url)
+		c.send(`{"type":"join","v":1,"room":"school-b","name":"cy","resume":"` + token + `"}`)
+		return nextOfType(c, "welcome")
+	}
+	if err := s.AllowUnmute("school-b", cw.ParticipantID); err != nil {
+		t.Fatal(err)
+	}
+	_ = sc.conn.CloseNow()
+	w := resume(cw.ResumeToken)
+	if !w.Resumed || !w.Self.CanUnmute || w.Self.CanShare || w.Self.Role != RoleParticipant {
+		t.Errorf("resumed after allow-unmute: self %+v", w.Self)
+	}
+	if err := s.PromoteParticipant("school-b", cw.ParticipantID); err != nil {
+		t.Fatal(err)
+	}
+	if w = resume(w.ResumeToken); w.Self.Role != RoleModerator || !w.Self.CanShare {
+		t.Errorf("resumed after a promotion: self %+v", w.Self)
 	}
 	if err := s.SetSchoolMode("school-b", false); err != nil {
 		t.Fatal(err)
 	}
 	if w := dialRaw(t, url).join("school-b", "dan"); w.Room.SchoolMode || !w.Self.CanUnmute {
 		t.Errorf("a later grant changed the room: %+v, self %+v", w.Room, w.Self)
+	}
+}
+
+func TestRefusedScreenIsNotPublished(t *testing.T) {
+	_, url := newTestSFU(t, Config{Authorizer: &namePolicy{}})
+	api := levelAPI(t)
+	tea := dialPeerWith(t, api, url, "school-c", "mod-tea", "")
+	ann := dialPeerWith(t, api, url, "school-c", "ann", "")
+	var level atomic.Int32
+	level.Store(20)
+	// ann sends the refused screen audio anyway, then her microphone.
+	publishAudio(t, ann, "share-ann", "screen-audio", &level)
+	expectErrorNext(t, ann, "not-allowed")
+	publishLevel(t, ann, &level)
+	tea.waitEvent(10*time.Second, "ann's microphone published", func(m serverMsg) bool {
+		return m.Type == "track-published" && m.Track.TrackID == "audio-ann"
+	})
+	time.Sleep(800 * time.Millisecond) // the refused track has been arriving for longer; speech would show
+	for _, m := range drainEvents(tea) {
+		if m.Type == "track-published" && m.Track.TrackID != "audio-ann" {
+			t.Errorf("a refused track was published as %+v", *m.Track)
+		}
+		if m.Type == "speakers" && len(m.Active) > 0 {
+			t.Errorf("a held participant is listed as speaking: %v", m.Active)
+		}
 	}
 }

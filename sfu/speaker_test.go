@@ -226,12 +226,18 @@ func levelAPI(t *testing.T) *webrtc.API {
 // carrying the audio level in level (with the V bit), until the test ends.
 func publishLevel(t *testing.T, p *testPeer, level *atomic.Int32) {
 	t.Helper()
+	publishAudio(t, p, "audio-"+p.name, "microphone", level)
+}
+
+// publishAudio is publishLevel for any audio track ID and source.
+func publishAudio(t *testing.T, p *testPeer, trackID, source string, level *atomic.Int32) {
+	t.Helper()
 	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus,
-		ClockRate: 48000, Channels: 2}, "audio-"+p.name, "stream-"+p.name)
+		ClockRate: 48000, Channels: 2}, trackID, "stream-"+p.name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.sendJSON(map[string]any{"type": "publish", "trackId": track.ID(), "kind": "audio", "source": "microphone"})
+	p.sendJSON(map[string]any{"type": "publish", "trackId": track.ID(), "kind": "audio", "source": source})
 	var sender *webrtc.RTPSender
 	p.do(func() {
 		tr, err := p.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
@@ -301,7 +307,7 @@ func TestSpeakers(t *testing.T) {
 	ear.waitEvent(5*time.Second, "nobody speaking", func(m serverMsg) bool {
 		return m.Type == "speakers" && len(m.Active) == 0 && m.Active != nil && m.Dominant == loud.id
 	})
-	for _, m := range ear.seen {
+	for _, m := range drainEvents(ear) {
 		if m.Type == "speakers" && slices.Contains(m.Active, quiet.id) {
 			t.Errorf("the quiet publisher was listed: %v", m.Active)
 		}
