@@ -24,6 +24,7 @@
  * @property {MediaStreamTrack} track
  * @property {RTCRtpReceiver} receiver
  * @property {MidTrack} info whose track it is, from the server's offer
+ * @property {string} e2eeId the receiver's name in the E2EE worker, for E2EEWorker.bind
  */
 
 /**
@@ -76,6 +77,10 @@ export class Peer extends EventTarget {
   #gathered = 0;
   /** @type {import('./e2ee/transform.js').E2EEWorker | null} */
   #e2ee;
+  /** @type {(participantId: string) => number | undefined} */
+  #indexOf;
+  /** Prefix of this connection's receiver names in the E2EE worker (one worker serves every connection of the page). */
+  #scope = crypto.randomUUID();
 
   /**
    * @param {object} opts
@@ -85,12 +90,15 @@ export class Peer extends EventTarget {
    * @param {(...args: unknown[]) => void} [opts.log] for diagnostics
    * @param {import('./e2ee/transform.js').E2EEWorker | null} [opts.e2ee] encrypts
    *   what we send and decrypts what we receive (docs/e2ee.md)
+   * @param {(participantId: string) => number | undefined} [opts.indexOf] the verified
+   *   sender index of a participant, to bind its tracks' receivers to it
    */
-  constructor({ iceServers, ice = '', send, log = () => {}, e2ee = null }) {
+  constructor({ iceServers, ice = '', send, log = () => {}, e2ee = null, indexOf = () => undefined }) {
     super();
     this.#send = send;
     this.#log = log;
     this.#e2ee = e2ee;
+    this.#indexOf = indexOf;
     this.pc = new RTCPeerConnection({
       iceServers: ice === 'turns' ? onlyTURNS(iceServers) : iceServers,
       iceTransportPolicy: ice === '' ? 'all' : 'relay',
@@ -106,7 +114,10 @@ export class Peer extends EventTarget {
     this.pc.addEventListener('track', (ev) => {
       // Before any frame reaches the decoder (E2EE.md: attach in ontrack).
       const kind = /** @type {'audio' | 'video'} */ (ev.track.kind);
-      this.#e2ee?.attachReceiver(ev.receiver, { kind, codec: kind === 'audio' ? 'opus' : 'vp8' });
+      const mid = ev.transceiver.mid ?? '';
+      const owner = this.#mids.get(mid)?.participantId;
+      this.#e2ee?.attachReceiver(ev.receiver, { kind, codec: kind === 'audio' ? 'opus' : 'vp8',
+        id: `${this.#scope}/${mid}`, index: owner === undefined ? undefined : this.#indexOf(owner) });
       this.#changed();
     });
     this.pc.addEventListener('iceconnectionstatechange', () => this.#onICEState());
@@ -240,7 +251,7 @@ export class Peer extends EventTarget {
       const info = t.mid === null ? undefined : this.#mids.get(t.mid);
       const receiving = t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv';
       if (!info || !receiving || t.receiver.track.readyState !== 'live') continue;
-      out.push({ mid: /** @type {string} */ (t.mid), track: t.receiver.track, receiver: t.receiver, info });
+      out.push({ mid: /** @type {string} */ (t.mid), track: t.receiver.track, receiver: t.receiver, info, e2eeId: `${this.#scope}/${t.mid}` });
     }
     return out;
   }
@@ -362,6 +373,8 @@ export class Peer extends EventTarget {
  * @property {number} framesDecoded video only, else 0
  * @property {number} frameWidth video only, else 0
  * @property {number} totalAudioEnergy audio only, else 0
+ * @property {number} packetsLost
+ * @property {number} jitter seconds
  */
 
 /**
@@ -382,6 +395,7 @@ export async function inboundStats(peer) {
         packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0,
         framesDecoded: s.framesDecoded ?? 0, frameWidth: s.frameWidth ?? 0,
         totalAudioEnergy: s.totalAudioEnergy ?? 0,
+        packetsLost: s.packetsLost ?? 0, jitter: s.jitter ?? 0,
       });
     });
   }

@@ -29,6 +29,8 @@ export const holdMs = 500;
  * @property {'send' | 'recv'} role
  * @property {'audio' | 'video'} kind
  * @property {string} codec a framing.js Codec value
+ * @property {string} [id] a receiver's name for binding (see bound)
+ * @property {number} [index] a receiver's sender index, when known at attach time
  */
 
 /** Follows the codec of one transform: the option, then the MIME type of video key frames. */
@@ -138,6 +140,7 @@ export class SendKey {
  * @property {number} unknownKid frames that arrived before their key
  * @property {number} held of those, frames whose key came within holdMs
  * @property {number} replayed frames whose counter was accepted before, or is too old
+ * @property {number} foreign frames under a sender key other than the receiver's bound sender
  * @property {number} dropped frames not handed to the decoder, for any reason
  */
 
@@ -149,6 +152,7 @@ export class SendKey {
  * @property {(index: number) => RecvCounters} counters
  * @property {(e: import('./keystore.js').KeyEntry) => void} keyUsed
  * @property {(message: string) => void} error
+ * @property {(id: string) => number | undefined} bound the sender index a receiver id may carry
  * @property {{recvMs: number, recvAudioMs: number}} cpu milliseconds spent decrypting, all and audio
  */
 
@@ -174,6 +178,8 @@ export class RecvPipe {
     this.queue = [];
     this.busy = false;
     this.newest = 0; // seq of the newest key this pipe decrypted with
+    this.id = o.id; // with an id, only frames of the bound sender pass
+    this.index = o.index; // the binding known at attach time, until bind() says otherwise
   }
 
   /** @param {EncodedFrame} frame */
@@ -218,6 +224,12 @@ export class RecvPipe {
     }
     const kid = hdr.kid < 1n << 14n ? Number(hdr.kid) : 0;
     const c = this.ctx.counters(kid >> 6);
+    if (this.id !== undefined && (this.ctx.bound(this.id) ?? this.index) !== kid >> 6) {
+      // Not the sender the server said this track is from (or not known yet).
+      c.foreign++;
+      c.dropped++;
+      return false;
+    }
     const e = await this.key(kid, arrived, c);
     if (!e) {
       c.dropped++;

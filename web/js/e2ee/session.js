@@ -6,11 +6,17 @@
  * opaque relay) and to the media worker only through `media`. Every input
  * runs through one queue, so the state changes in arrival order.
  *
+ * The server relays everything and names who is in the room, so nothing it
+ * says is trusted beyond that: only participants the signalling roster shows
+ * (visible tiles, no ghosts) can be verified, a participant who left is never
+ * verified again, and every roster entry must carry the room secret's MAC.
+ *
  * Events (CustomEvent): `roster` (someone was verified, refused or left),
  * `message` (detail {from, body}: a chat, reaction or hand that opened),
  * `keys` (detail {from}: we hold someone's sender key now).
  */
 import * as k from './keys.js';
+import { HeldMessages, HOLD_MS } from './held.js';
 
 /** @typedef {import('./keys.js').Entry} Entry */
 /**
@@ -24,20 +30,36 @@ import * as k from './keys.js';
  * @property {string} pid @property {number} index @property {Uint8Array} ecdh
  * @property {CryptoKey} out key wrap towards them @property {CryptoKey} in key wrap from them
  * @property {Map<number, { step: number, key: Uint8Array<ArrayBuffer> }>} keys their sender keys by generation
+ * @property {number} resent when we last re-sent them our keys (performance clock)
+ * @property {boolean} hadOurKey whether they got a key of ours (then their leave rotates)
  */
 
 /** Newcomers verified within this window share one ratchet step. */
 const RATCHET_BATCH_MS = 50;
+/**
+ * Ratchet steps per generation: a silent receiver follows at most 8 steps
+ * (docs/e2ee.md), so past this a newcomer gets a new generation instead.
+ */
+const MAX_STEP = 7;
 /** A leave starts a new generation after this long without another leave. */
 const LEAVE_DEBOUNCE_MS = 1000;
 /** A new generation is used after all acked, or after this long. */
 const SWITCH_AFTER_MS = 1500;
 /** Periodic rotation. */
 const ROTATE_MS = 10 * 60 * 1000;
-/** A message whose key has not arrived waits this long. */
-const HOLD_MS = 5000;
+/**
+ * Those listed in our welcome get our key unratcheted only this soon after
+ * it: later, the server could pass a newcomer off as an old member.
+ */
+const BEFORE_TRUST_MS = 10_000;
+/** A verified peer whose key has not come by then gets our announce again. */
+const REANNOUNCE_MS = 3000;
+/** Least time between two re-sends of our keys to one peer. */
+const RESEND_MIN_MS = 2000;
 /** How far a message's step may run ahead of the key we hold. */
 const MAX_STEPS_AHEAD = 8;
+/** Departed participants remembered, so that none is verified again. */
+const MAX_GONE = 4096;
 
 export class E2EESession extends EventTarget {
   #room;
@@ -52,19 +74,27 @@ export class E2EESession extends EventTarget {
   /** @type {{ gen: number, key: Uint8Array<ArrayBuffer>, acks: Set<string>, timer: ReturnType<typeof setTimeout> } | null} */
   #pending = null;
   /** @type {Map<string, Peer>} */ #peers = new Map();
+  /** Who the server says is in the room besides us. */
+  #present = new Set();
+  /** Who left; never verified again. */
+  #gone = new Set();
   /** Participants whose announce failed: a different or stale link. */
   #mismatch = new Set();
-  /** Participants present before our welcome: they get our key unratcheted. */
+  /** @type {Map<number, Set<string>>} sender indexes claimed twice, and by whom */
+  #disputed = new Map();
+  /** Participants listed in our welcome, and when it came. */
   #before = new Set();
+  #welcomedAt = 0;
   /** @type {Set<string>} newcomers waiting for the next ratchet step */
   #newcomers = new Set();
-  /** @type {{ from: string, data: Record<string, unknown>, until: number }[]} */
-  #held = [];
+  #held = new HeldMessages();
   /** @type {Map<string, CryptoKey>} msg keys by "pid/gen/step" */
   #msgKeys = new Map();
   #queue = Promise.resolve();
   /** @type {Record<string, ReturnType<typeof setTimeout> | undefined>} */
   #timers = {};
+  /** @type {Map<string, ReturnType<typeof setTimeout>>} re-announce checks by pid */
+  #reannounce = new Map();
   #closed = false;
 
   /**
@@ -85,6 +115,9 @@ export class E2EESession extends EventTarget {
   /** Our participant ID and sender index. */
   get self() { return { ...this.#self }; }
 
+  /** The generation and ratchet step we encrypt with now (for tests and diagnostics). */
+  get sending() { return { gen: this.#sendKey.gen, step: this.#sendKey.step }; }
+
   /**
    * What we know of a participant: 'verified' (same link, keys exchanged or
    * on the way), 'mismatch' (a different or stale link), or 'waiting'.
@@ -98,6 +131,11 @@ export class E2EESession extends EventTarget {
   /** @param {string} pid @returns {boolean} whether we hold pid's sender key */
   hasKeyOf(pid) {
     return (this.#peers.get(pid)?.keys.size ?? 0) > 0;
+  }
+
+  /** @param {string} pid @returns {number | undefined} the verified sender index of pid */
+  indexOf(pid) {
+    return this.#peers.get(pid)?.index;
   }
 
   /** @returns {Entry[]} the verified roster including ourselves, for the safety code */
@@ -114,11 +152,8 @@ export class E2EESession extends EventTarget {
    */
   welcome(pid, index, present, resumed) {
     return this.#enqueue(async () => {
-      if (resumed && pid === this.#self.pid && this.#id) {
-        // Relays of the gap are lost: say who we are and send our key again.
-        for (const p of present) if (!this.#peers.has(p) && !this.#before.has(p)) this.#newcomers.add(p);
-        this.#send(null, await this.#announce());
-        for (const peer of this.#peers.values()) await this.#sendKeyTo(peer);
+      if (resumed && pid === this.#self.pid && index === this.#self.index && this.#id) {
+        await this.#resumed(present);
         return;
       }
       this.#reset();
@@ -127,16 +162,42 @@ export class E2EESession extends EventTarget {
       this.#self = { pid, index };
       this.#sendKey = { gen: 0, step: 0, key: randomKey() };
       this.#media.setSendKey(index, 0, 0, this.#sendKey.key);
-      for (const p of present) this.#before.add(p);
+      for (const p of present) {
+        this.#present.add(p);
+        this.#before.add(p);
+      }
+      this.#welcomedAt = performance.now();
       this.#send(null, await this.#announce());
       this.#timers.rotate = setInterval(() => this.#enqueue(() => this.#newGeneration()), ROTATE_MS);
     });
   }
 
+  /**
+   * After a resume the relays of the gap are lost: who left meanwhile is
+   * dropped (and our key changes), who came is a newcomer, and everyone
+   * hears our announce and gets our key again.
+   * @param {string[]} present
+   */
+  async #resumed(present) {
+    const now = new Set(present);
+    let rotate = false;
+    for (const pid of [...this.#present]) {
+      if (now.has(pid)) continue;
+      rotate = this.#forget(pid) || rotate;
+      this.#gone.add(pid);
+    }
+    for (const pid of now) this.#present.add(pid);
+    this.#send(null, await this.#announce());
+    for (const peer of this.#peers.values()) await this.#sendKeyTo(peer);
+    if (rotate) this.#scheduleNewGeneration();
+    this.dispatchEvent(new CustomEvent('roster'));
+  }
+
   /** @param {string} pid someone joined after us */
   joined(pid) {
     return this.#enqueue(async () => {
-      if (!this.#id) return;
+      if (!this.#id || this.#gone.has(pid)) return;
+      this.#present.add(pid);
       this.#before.delete(pid);
       this.#send(pid, await this.#announce());
     });
@@ -145,22 +206,21 @@ export class E2EESession extends EventTarget {
   /** @param {string} pid someone left or was removed */
   left(pid) {
     return this.#enqueue(async () => {
-      const peer = this.#peers.get(pid);
-      this.#drop(pid);
+      this.#present.delete(pid);
+      this.#remember(pid);
+      if (this.#forget(pid)) this.#scheduleNewGeneration();
       this.dispatchEvent(new CustomEvent('roster'));
-      if (!peer) return;
-      clearTimeout(this.#timers.leave);
-      this.#timers.leave = setTimeout(() => this.#enqueue(() => this.#newGeneration()), LEAVE_DEBOUNCE_MS);
     });
   }
 
   /**
-   * Handles relay data from another participant.
+   * Handles relay data from another participant. Only participants the
+   * server shows in the room are heard.
    * @param {string} from @param {unknown} data
    */
   receive(from, data) {
     return this.#enqueue(async () => {
-      if (!this.#id || !data || typeof data !== 'object' || Array.isArray(data)) return;
+      if (!this.#id || !this.#present.has(from) || !data || typeof data !== 'object' || Array.isArray(data)) return;
       const d = /** @type {Record<string, unknown>} */ (data);
       if (d.v !== k.E2EE_VERSION) return;
       switch (d.t) {
@@ -201,17 +261,25 @@ export class E2EESession extends EventTarget {
   #reset() {
     for (const t of Object.values(this.#timers)) { clearTimeout(t); clearInterval(t); }
     this.#timers = {};
+    for (const t of this.#reannounce.values()) clearTimeout(t);
+    this.#reannounce.clear();
     if (this.#pending) clearTimeout(this.#pending.timer);
     this.#pending = null;
-    for (const pid of [...this.#peers.keys()]) this.#drop(pid);
+    for (const pid of [...this.#peers.keys()]) this.#forget(pid);
+    this.#present.clear();
     this.#mismatch.clear();
+    this.#disputed.clear();
     this.#before.clear();
     this.#newcomers.clear();
-    this.#held = [];
+    this.#held.clear();
   }
 
-  /** @param {string} pid */
-  #drop(pid) {
+  /**
+   * Forgets a participant's keys and state.
+   * @param {string} pid
+   * @returns {boolean} whether they held a key of ours (then ours must change)
+   */
+  #forget(pid) {
     const peer = this.#peers.get(pid);
     if (peer) this.#media.forget(peer.index);
     this.#peers.delete(pid);
@@ -219,8 +287,26 @@ export class E2EESession extends EventTarget {
     this.#before.delete(pid);
     this.#newcomers.delete(pid);
     this.#pending?.acks.delete(pid);
+    clearTimeout(this.#reannounce.get(pid));
+    this.#reannounce.delete(pid);
+    for (const [index, claims] of this.#disputed) {
+      claims.delete(pid);
+      if (claims.size <= 1) this.#disputed.delete(index);
+    }
     for (const key of this.#msgKeys.keys()) if (key.startsWith(`${pid}/`)) this.#msgKeys.delete(key);
-    this.#held = this.#held.filter((h) => h.from !== pid);
+    this.#held.take(pid);
+    return !!peer?.hadOurKey;
+  }
+
+  /** @param {string} pid */
+  #remember(pid) {
+    this.#gone.add(pid);
+    if (this.#gone.size > MAX_GONE) this.#gone.delete(/** @type {string} */ (this.#gone.values().next().value));
+  }
+
+  #scheduleNewGeneration() {
+    clearTimeout(this.#timers.leave);
+    this.#timers.leave = setTimeout(() => this.#enqueue(() => this.#newGeneration()), LEAVE_DEBOUNCE_MS);
   }
 
   #announce() {
@@ -230,19 +316,59 @@ export class E2EESession extends EventTarget {
 
   /** @param {string} from @param {Record<string, unknown>} d */
   async #onAnnounce(from, d) {
+    if (this.#gone.has(from)) return;
     const keys = /** @type {k.RoomKeys} */ (this.#keys);
     const entry = await k.verifyAnnounce(keys, this.#room, from, d);
     const known = this.#peers.get(from);
-    if (known && entry && sameBytes(known.ecdh, entry.ecdh) && known.index === entry.index) return;
-    if (known) this.#drop(from);
-    const clash = entry && (entry.index === this.#self.index || [...this.#peers.values()].find((p) => p.index === entry.index));
-    if (!entry || clash) {
-      // A second claim of one index makes both untrustworthy.
-      if (clash && typeof clash === 'object') { this.#drop(clash.pid); this.#mismatch.add(clash.pid); }
-      this.#mismatch.add(from);
-      this.dispatchEvent(new CustomEvent('roster'));
+    if (!entry) {
+      // Anyone can relay garbage in a verified participant's name: that
+      // changes nothing about them.
+      if (!known) this.#refuse(from);
       return;
     }
+    if (known && sameBytes(known.ecdh, entry.ecdh) && known.index === entry.index) {
+      // Said again (they resumed, or lost ours): they may lack our key.
+      if (performance.now() - known.resent >= RESEND_MIN_MS) {
+        known.resent = performance.now();
+        await this.#sendKeyTo(known);
+      }
+      return;
+    }
+    if (known && this.#forget(from)) this.#scheduleNewGeneration();
+    if (this.#claim(from, entry.index)) return;
+    await this.#verified(from, entry);
+  }
+
+  /**
+   * Records pid's claim of index; true when the index is claimed by someone
+   * else too, which makes every claimant untrustworthy until one leaves.
+   * @param {string} pid @param {number} index
+   */
+  #claim(pid, index) {
+    const holder = [...this.#peers.values()].find((p) => p.index === index);
+    const disputed = this.#disputed.get(index);
+    if (index !== this.#self.index && !holder && !disputed) return false;
+    const claims = disputed ?? new Set();
+    claims.add(pid);
+    if (holder) {
+      claims.add(holder.pid);
+      if (this.#forget(holder.pid)) this.#scheduleNewGeneration();
+      this.#mismatch.add(holder.pid);
+    }
+    this.#disputed.set(index, claims);
+    this.#refuse(pid);
+    return true;
+  }
+
+  /** @param {string} pid */
+  #refuse(pid) {
+    this.#mismatch.add(pid);
+    this.dispatchEvent(new CustomEvent('roster'));
+  }
+
+  /** @param {string} from @param {Entry} entry */
+  async #verified(from, entry) {
+    const keys = /** @type {k.RoomKeys} */ (this.#keys);
     const id = /** @type {k.Identity} */ (this.#id);
     const me = this.#self.pid;
     /** @type {Peer} */
@@ -251,10 +377,14 @@ export class E2EESession extends EventTarget {
       out: await k.aesKey(await k.pairKeyBytes(id.privateKey, entry.ecdh, keys, this.#room, me, from)),
       in: await k.aesKey(await k.pairKeyBytes(id.privateKey, entry.ecdh, keys, this.#room, from, me)),
       keys: new Map(),
+      resent: performance.now(),
+      hadOurKey: false,
     };
     this.#peers.set(from, peer);
+    this.#mismatch.delete(from);
+    this.#watchKeyOf(from, 3);
     this.dispatchEvent(new CustomEvent('roster'));
-    if (this.#before.has(from)) {
+    if (this.#before.has(from) && performance.now() - this.#welcomedAt < BEFORE_TRUST_MS) {
       await this.#sendKeyTo(peer);
       return;
     }
@@ -263,9 +393,32 @@ export class E2EESession extends EventTarget {
     this.#timers.ratchet ??= setTimeout(() => this.#enqueue(() => this.#ratchetForNewcomers()), RATCHET_BATCH_MS);
   }
 
+  /**
+   * Sends our announce to a verified peer again if its key does not come:
+   * it may never have had our announce (lost in a reconnect).
+   * @param {string} pid @param {number} tries
+   */
+  #watchKeyOf(pid, tries) {
+    clearTimeout(this.#reannounce.get(pid));
+    this.#reannounce.set(pid, setTimeout(() => this.#enqueue(async () => {
+      this.#reannounce.delete(pid);
+      if (!this.#peers.has(pid) || this.hasKeyOf(pid)) return;
+      this.#send(pid, await this.#announce());
+      if (tries > 1) this.#watchKeyOf(pid, tries - 1);
+    }), REANNOUNCE_MS));
+  }
+
   async #ratchetForNewcomers() {
     this.#timers.ratchet = undefined;
+    if (this.#newcomers.size === 0) return;
     const s = this.#sendKey;
+    if (s.step >= MAX_STEP) {
+      // A new generation reaches everyone, newcomers included, and none of
+      // them can read the old one.
+      this.#newcomers.clear();
+      await this.#newGeneration();
+      return;
+    }
     this.#sendKey = { gen: s.gen, step: s.step + 1, key: await k.ratchet(s.key) };
     this.#media.setSendKey(this.#self.index, s.gen, s.step + 1, this.#sendKey.key);
     for (const pid of this.#newcomers) {
@@ -285,6 +438,7 @@ export class E2EESession extends EventTarget {
   /** @param {Peer} peer @param {number} gen @param {number} step @param {Uint8Array<ArrayBuffer>} key */
   async #wrapTo(peer, gen, step, key) {
     const f = { room: this.#room, from: this.#self.pid, to: peer.pid, index: this.#self.index, gen, step };
+    peer.hadOurKey = true;
     this.#send(peer.pid, await k.wrapKey(peer.out, f, key));
   }
 
@@ -325,7 +479,7 @@ export class E2EESession extends EventTarget {
     this.#media.addReceiveKey(peer.index, gen, step, key);
     this.#send(from, { t: 'ack', v: k.E2EE_VERSION, gen, step });
     this.dispatchEvent(new CustomEvent('keys', { detail: { from } }));
-    await this.#flushHeld(from);
+    for (const h of this.#held.take(from)) await this.#onMsg(h.from, h.data, h.until);
   }
 
   /** @param {string} from @param {Record<string, unknown>} d */
@@ -344,51 +498,50 @@ export class E2EESession extends EventTarget {
       if (!this.#mismatch.has(from)) this.#hold(from, d, until);
       return;
     }
-    const key = await this.#msgKeyOf(peer, gen, step);
-    if (!key) {
+    const found = await this.#msgKeyOf(peer, gen, step);
+    if (!found) {
       this.#hold(from, d, until);
       return;
     }
-    const body = await k.openMsg(key, { room: this.#room, from, index: peer.index, gen, step }, d);
-    if (body) this.dispatchEvent(new CustomEvent('message', { detail: { from, body } }));
+    const body = await k.openMsg(found.key, { room: this.#room, from, index: peer.index, gen, step }, d);
+    if (!body) return;
+    // Only a message that opened moves our copy of their key forward.
+    found.commit();
+    this.dispatchEvent(new CustomEvent('message', { detail: { from, body } }));
   }
 
   /** @param {string} from @param {Record<string, unknown>} data @param {number} until */
   #hold(from, data, until) {
-    if (performance.now() >= until || this.#held.length >= 256) return;
-    this.#held.push({ from, data, until });
+    if (!this.#held.add(from, data, until)) return;
     this.#timers.held ??= setTimeout(() => this.#enqueue(async () => {
       this.#timers.held = undefined;
-      const now = performance.now();
-      this.#held = this.#held.filter((h) => h.until > now);
+      this.#held.expire();
     }), HOLD_MS);
   }
 
-  /** @param {string} from */
-  async #flushHeld(from) {
-    const mine = this.#held.filter((h) => h.from === from);
-    this.#held = this.#held.filter((h) => h.from !== from);
-    for (const h of mine) await this.#onMsg(h.from, h.data, h.until);
-  }
-
   /**
-   * The msg key of a sender's (gen, step), ratcheting our copy forward when
-   * the message is ahead of the newest key we hold.
+   * The msg key of a sender's (gen, step), ratcheting a copy of the newest
+   * key we hold when the message is ahead of it; commit() keeps the copy.
    * @param {Peer} peer @param {number} gen @param {number} step
+   * @returns {Promise<{ key: CryptoKey, commit: () => void } | null>}
    */
   async #msgKeyOf(peer, gen, step) {
     const id = `${peer.pid}/${gen}/${step}`;
     const cached = this.#msgKeys.get(id);
-    if (cached) return cached;
+    if (cached) return { key: cached, commit: () => {} };
     const have = peer.keys.get(gen);
     if (!have || step < have.step || step - have.step > MAX_STEPS_AHEAD) return null;
     let key = have.key;
     for (let s = have.step; s < step; s++) key = await k.ratchet(key);
-    peer.keys.set(gen, { step, key });
     const mk = await k.msgKey(key);
-    if (this.#msgKeys.size > 64) this.#msgKeys.delete(/** @type {string} */ (this.#msgKeys.keys().next().value));
-    this.#msgKeys.set(id, mk);
-    return mk;
+    return {
+      key: mk,
+      commit: () => {
+        if (peer.keys.get(gen) === have) peer.keys.set(gen, { step, key });
+        if (this.#msgKeys.size > 64) this.#msgKeys.delete(/** @type {string} */ (this.#msgKeys.keys().next().value));
+        this.#msgKeys.set(id, mk);
+      },
+    };
   }
 }
 

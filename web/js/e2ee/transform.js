@@ -29,6 +29,9 @@ export function e2eeSupport() {
  * @property {string} [codec] 'vp8', 'vp9' or 'opus'; defaults to 'opus' for
  *   audio and 'vp8' for video, and the worker follows the frames' MIME type
  *   on video key frames anyway
+ * @property {string} [id] receivers: a name for bind(), unique in the page
+ * @property {number} [index] receivers: the sender index whose frames it
+ *   may carry, when already known (else bind() it later)
  */
 
 /**
@@ -124,13 +127,25 @@ export class E2EEWorker extends EventTarget {
    * @param {TrackInfo} info
    */
   attach(x, role, info) {
-    const options = { role, kind: info.kind, codec: info.codec ?? (info.kind === 'audio' ? 'opus' : 'vp8') };
+    const options = { role, kind: info.kind, codec: info.codec ?? (info.kind === 'audio' ? 'opus' : 'vp8'),
+      id: info.id, index: info.index };
     if (this.mode === 'script') {
       x.transform = new RTCRtpScriptTransform(this.worker, options);
       return;
     }
     const { readable, writable } = /** @type {any} */ (x).createEncodedStreams();
     this.worker.postMessage({ op: 'stream', ...options, readable, writable }, [readable, writable]);
+  }
+
+  /**
+   * Binds a receiver (attached with an id) to the one sender index whose
+   * frames it may carry: the server chose which participant's track it is,
+   * and a frame under another sender's key is dropped, so a server that
+   * relabels tracks cannot show one person's video as another's.
+   * @param {string} id @param {number} index
+   */
+  bind(id, index) {
+    this.worker.postMessage({ op: 'bind', id, index });
   }
 
   /**

@@ -40,6 +40,8 @@ class Engine {
     /** @type {Map<number, RecvCounters>} */
     this.recv = new Map();
     this.mode = 'decrypt';
+    /** @type {Map<string, number>} receiver id -> the only sender index it may carry */
+    this.bound = new Map();
     this.transforms = 0;
     /** @type {Set<Transformer>} video sender transformers, for generateKeyFrame */
     this.videoSenders = new Set();
@@ -56,6 +58,7 @@ class Engine {
       counters: (index) => this.counters(index),
       keyUsed: (e) => this.post({ ev: 'keyUsed', index: e.index, gen: e.gen, step: e.step }),
       error: (message) => this.error(message),
+      bound: (id) => this.bound.get(id),
       cpu: this.cpu,
     };
   }
@@ -77,6 +80,9 @@ class Engine {
       case 'forget':
         this.store.forget(m.index).then(() => this.recv.delete(m.index));
         break;
+      case 'bind':
+        if (typeof m.id === 'string' && Number.isInteger(m.index) && m.index >= 1 && m.index <= 255) this.bound.set(m.id, m.index);
+        break;
       case 'stats':
         this.post(this.stats(m.id));
         break;
@@ -84,7 +90,7 @@ class Engine {
         this.mode = m.recv === 'passthrough' ? 'passthrough' : 'decrypt';
         break;
       case 'stream':
-        this.transform({ role: m.role, kind: m.kind, codec: m.codec }, m.readable, m.writable, null);
+        this.transform({ role: m.role, kind: m.kind, codec: m.codec, id: m.id, index: m.index }, m.readable, m.writable, null);
         break;
       default:
         this.error(`unknown message ${JSON.stringify(m?.op)}`);
@@ -178,7 +184,7 @@ class Engine {
   counters(index) {
     let c = this.recv.get(index);
     if (!c) {
-      c = { frames: 0, failures: 0, unknownKid: 0, held: 0, replayed: 0, dropped: 0 };
+      c = { frames: 0, failures: 0, unknownKid: 0, held: 0, replayed: 0, dropped: 0, foreign: 0 };
       this.recv.set(index, c);
     }
     return c;
