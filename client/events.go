@@ -50,7 +50,9 @@ func (c *Client) onRoomEvent(typ string, b []byte) {
 	defer c.mu.Unlock()
 	switch typ {
 	case "participant-joined", "participant-updated":
-		if m.Participant != nil {
+		// The server also tells us of changes to ourselves (a promotion, school-mode
+		// permissions); the roster holds the others only.
+		if m.Participant != nil && m.Participant.ID != c.participantID {
 			c.roster[m.Participant.ID] = *m.Participant
 		}
 	case "participant-left":

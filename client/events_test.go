@@ -7,7 +7,7 @@ import (
 )
 
 func newRosterClient(onRelay func(string, json.RawMessage)) *Client {
-	return &Client{cfg: Config{OnRelay: onRelay}, log: slog.New(slog.DiscardHandler),
+	return &Client{cfg: Config{OnRelay: onRelay}, log: slog.New(slog.DiscardHandler), participantID: "p_me",
 		roster: map[string]Participant{"p_a": {ID: "p_a", Name: "Ada"}}}
 }
 
@@ -28,6 +28,8 @@ func TestRoomEvents(t *testing.T) {
 		{"left", "participant-left", `{"participantId":"p_a","reason":"left"}`,
 			[]Participant{{ID: "p_b", Name: "Bob", Tracks: []TrackInfo{}}}},
 		{"unknown participant ignored", "track-published", `{"participantId":"p_x","track":{"trackId":"t"}}`,
+			[]Participant{{ID: "p_b", Name: "Bob", Tracks: []TrackInfo{}}}},
+		{"an update about ourselves stays out of the roster", "participant-updated", `{"participant":{"id":"p_me","name":"Me","role":"moderator"}}`,
 			[]Participant{{ID: "p_b", Name: "Bob", Tracks: []TrackInfo{}}}},
 		{"bad json ignored", "participant-left", `{"participantId":`,
 			[]Participant{{ID: "p_b", Name: "Bob", Tracks: []TrackInfo{}}}},
