@@ -335,7 +335,7 @@ func testOpenFromGo(t *testing.T, f *e2eeFixture, kind, codec string, goCodec sf
 	}
 	var got struct {
 		Delivered []string
-		Counters  map[string]struct{ Frames, Failures, UnknownKid, Held, Replayed, Dropped int }
+		Counters  map[string]struct{ Frames, Failures, UnknownKid, Held, Replayed, Dropped, Foreign int }
 		Events    []string
 		Requests  int
 		Ms        float64
@@ -349,7 +349,7 @@ func testOpenFromGo(t *testing.T, f *e2eeFixture, kind, codec string, goCodec sf
 			t.Errorf("delivered frame %d differs from the plaintext", i)
 		}
 	}
-	type counters = struct{ Frames, Failures, UnknownKid, Held, Replayed, Dropped int }
+	type counters = struct{ Frames, Failures, UnknownKid, Held, Replayed, Dropped, Foreign int }
 	if c := got.Counters["5"]; c != (counters{Frames: 5, Failures: 1, UnknownKid: 1, Held: 1, Replayed: 1, Dropped: 2}) {
 		t.Errorf("sender 5 counters %+v, want 5 frames, 1 failure, 1 unknown KID held, 1 replayed, 2 dropped", c)
 	}
@@ -403,6 +403,48 @@ func TestBrowserE2EEAttachEarly(t *testing.T) {
 				t.Errorf("%s: pcConfig() = %s, want %s", tc.mode, got.PCConfig, tc.pcConfig)
 			}
 		}
+	}
+	checkClean(t, f.page)
+}
+
+// TestBrowserE2EEReceiverBinding: a receiver bound to one sender index
+// (the participant the server says owns the track) hands the decoder only
+// that sender's frames. Frames of another sender whose key it holds are
+// dropped, so a server that relabels tracks cannot show one person's
+// video as another's.
+func TestBrowserE2EEReceiverBinding(t *testing.T) {
+	f := newE2EEFixture(t)
+	k5, k6 := randomBytes(t, 16), randomBytes(t, 16)
+	owner := newGoSender(t, sframe.CodecVP8, 5, 0, 0, k5)
+	other := newGoSender(t, sframe.CodecVP8, 6, 0, 0, k6)
+	frame := func(first byte) []byte {
+		b := randomBytes(t, 500)
+		b[0] = first
+		return b
+	}
+	key, delta := frame(0x50), frame(0x31)
+	job := map[string]any{
+		"kind": "video", "codec": "vp8", "bind": 5,
+		"frames": []openFrame{
+			{Data: b64(owner.seal(key)), Key: true},
+			{Data: b64(other.seal(frame(0x50))), Key: true}, // decryptable, but not this track's sender
+			{Data: b64(owner.seal(delta))},
+		},
+		"keys": []openKey{{5, 0, 0, b64(k5)}, {6, 0, 0, b64(k6)}},
+	}
+	var got struct {
+		Delivered []string
+		Counters  map[string]struct{ Frames, Foreign, Dropped int }
+	}
+	decode(t, f.call(t, "harness.js", "openBatch", job), &got)
+	if len(got.Delivered) != 2 || got.Delivered[0] != b64(key) || got.Delivered[1] != b64(delta) {
+		t.Errorf("delivered %d frames, want exactly the owner's 2", len(got.Delivered))
+	}
+	if c := got.Counters["6"]; c.Foreign != 1 || c.Dropped != 1 || c.Frames != 0 {
+		t.Errorf("the other sender's counters %+v, want 1 foreign frame dropped", c)
+	}
+	if c := got.Counters["5"]; c.Frames != 2 || c.Foreign != 0 {
+		t.Errorf("the owner's counters %+v, want 2 frames", c)
 	}
 	checkClean(t, f.page)
 }

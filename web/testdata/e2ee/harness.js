@@ -182,7 +182,8 @@ export async function openBatch(base, job) {
   /** @type {import('../../js/e2ee/frames.js').RecvContext} */
   const ctx = {
     store, passthrough: () => false,
-    counters: (i) => (counters[i] ??= { frames: 0, failures: 0, unknownKid: 0, held: 0, replayed: 0, dropped: 0 }),
+    counters: (i) => (counters[i] ??= { frames: 0, failures: 0, unknownKid: 0, held: 0, replayed: 0, dropped: 0, foreign: 0 }),
+    bound: () => undefined,
     keyUsed: (e) => events.push(`keyUsed ${e.index}/${e.gen}/${e.step}`),
     error: (msg) => events.push(`error ${msg}`),
     cpu: { recvMs: 0, recvAudioMs: 0 },
@@ -194,7 +195,9 @@ export async function openBatch(base, job) {
     return Promise.resolve();
   } });
   const transformer = { sendKeyFrameRequest: async () => { requests++; } };
-  const pipe = new f.RecvPipe(ctx, { role: 'recv', kind: job.kind, codec: job.codec }, transformer, writer);
+  // job.bind: the receiver carries only that sender's frames (E2EEWorker.bind).
+  const binding = job.bind ? { id: 'r1', index: job.bind } : {};
+  const pipe = new f.RecvPipe(ctx, { role: 'recv', kind: job.kind, codec: job.codec, ...binding }, transformer, writer);
   const late = job.keys.filter((_, i) => !job.frames.some((fr) => fr.lateKey === i));
   for (const k of late) await store.add(k.index, k.gen, k.step, unb64(k.key));
   const t0 = performance.now();
