@@ -29,7 +29,7 @@ import (
 // files holds the client. Pages are *.html at the top level; everything
 // else is a static file.
 //
-//go:embed index.html room.html css js img
+//go:embed index.html room.html css js img i18n
 var files embed.FS
 
 const (

@@ -6,7 +6,7 @@
  * read-only test hook, window.conclave.
  */
 import { roomFromPath, secretFromFragment } from './lib/roomlink.js';
-import { browserStorage, DISPLAY_NAME_MAX, loadDisplayName, saveDisplayName } from './lib/prefs.js';
+import { browserStorage, DISPLAY_NAME_MAX, loadDisplayName, loadLanguage, saveDisplayName } from './lib/prefs.js';
 import { LocalDevices } from './media.js';
 import { Meeting } from './meeting.js';
 import { byId } from './ui/dom.js';
@@ -15,8 +15,14 @@ import { Grid } from './ui/grid.js';
 import { Prejoin } from './ui/prejoin.js';
 import { AudioSinks } from './ui/stage.js';
 import { Status } from './ui/status.js';
-import { mediaErrorText, serverErrorText, TEXT } from './ui/text.js';
+import { mediaErrorText, serverErrorText } from './ui/text.js';
+import { chooseLanguage, load, t, translateDOM } from './i18n.js';
+import { LanguagePicker } from './ui/language.js';
 import { ChatPanel } from './ui/chat.js';
+import { PeoplePanel } from './ui/people.js';
+import { MoreSheet } from './ui/more.js';
+import { ReactionPicker } from './ui/reactions.js';
+import { Shortcuts } from './ui/shortcuts.js';
 import { SecurityView } from './ui/security.js';
 import { decodeSecret, KeyPrompt } from './ui/keyprompt.js';
 import { E2EEWorker, e2eeSupport } from './e2ee/transform.js';
@@ -55,14 +61,22 @@ function createUI() {
   const status = new Status();
   /** @type {AudioSinks} */
   const audio = new AudioSinks(byId('audio-sinks', HTMLElement), () => status.askForSound(() => audio.resume()));
+  // One side panel at a time: opening one closes the other.
+  /** @type {PeoplePanel} */
+  const people = new PeoplePanel((open) => { if (open && chat.open) chat.toggle(false); });
+  const chat = new ChatPanel((open) => { if (open && people.open) people.toggle(false); });
   return {
     grid: new Grid(byId('grid', HTMLElement), byId('tile-template', HTMLTemplateElement)),
     audio,
     controls: new Controls(),
     status,
     count: byId('meeting-count', HTMLElement),
-    chat: new ChatPanel(),
+    chat,
+    people,
     security: new SecurityView(),
+    more: new MoreSheet(),
+    reactions: new ReactionPicker(),
+    shortcuts: new Shortcuts(),
   };
 }
 
@@ -74,6 +88,7 @@ const hook = Object.freeze({
   phase: () => app.phase,
   state: () => app.meeting?.state ?? app.phase,
   participants: () => app.meeting?.participants() ?? [],
+  room: () => app.meeting?.room() ?? null,
   stats: () => app.meeting?.stats() ?? Promise.resolve([]),
   timings: () => ({ ...(app.meeting?.timings ?? {}) }),
   hasSecret: () => app.secret !== null,
@@ -89,18 +104,33 @@ const hook = Object.freeze({
  * @param {LocalDevices} local
  * @param {string} name
  * @param {ReturnType<typeof createUI>} ui
+ * @param {string} [password] the room password, if it has one
  * @returns {Promise<void>} rejects with a SignalError
  */
-async function startMeeting(link, local, name, ui) {
+async function startMeeting(link, local, name, ui, password = '') {
   const joinClicked = performance.now();
   byId('meeting-room', HTMLElement).textContent = link.room;
   const secret = /** @type {Uint8Array<ArrayBuffer>} */ (app.secret);
   const media = /** @type {E2EEWorker} */ (app.media);
-  const meeting = new Meeting({ room: link.room, name, local, ui, ice: link.ice, secret, media });
+  const meeting = new Meeting({ room: link.room, name, local, ui, ice: link.ice, secret, media, password });
   meeting.timings.joinClicked = joinClicked;
   app.meeting = meeting;
   app.phase = 'meeting';
-  await meeting.join();
+  meeting.addEventListener('lobby', () => {
+    app.phase = 'lobby';
+    ui.status.lobby(true);
+  });
+  const stopWaiting = () => meeting.leave();
+  const lobbyLeave = byId('lobby-leave', HTMLButtonElement);
+  lobbyLeave.addEventListener('click', stopWaiting);
+  try {
+    await meeting.join();
+  } finally {
+    lobbyLeave.removeEventListener('click', stopWaiting);
+    ui.status.lobby(false);
+  }
+  app.phase = 'meeting';
+  ui.more.refresh({ audio: local.audioDeviceId, video: local.videoDeviceId, sink: '' });
   byId('prejoin', HTMLElement).hidden = true;
   byId('meeting', HTMLElement).hidden = false;
   document.body.classList.add('in-meeting');
@@ -114,23 +144,37 @@ async function startMeeting(link, local, name, ui) {
   }
 }
 
+/**
+ * Loads the page's language: ?lang= (for links and tests), else the one
+ * chosen before, else the browser's.
+ * @param {Storage | undefined} storage
+ */
+async function setupLanguage(storage) {
+  const asked = new URLSearchParams(location.search).get('lang') ?? loadLanguage(storage);
+  await load(chooseLanguage(navigator.languages, asked));
+  translateDOM(document);
+}
+
 async function main() {
   Object.defineProperty(window, 'conclave', { value: hook });
   const link = readLink();
   // The key lives in memory only: off the address bar, out of the history.
   if (location.hash !== '') history.replaceState(history.state, '', location.pathname + location.search);
   app.secret = decodeSecret(link.secret);
+  const storage = browserStorage();
+  await setupLanguage(storage);
   const ui = createUI();
+  new LanguagePicker(storage, () => app.meeting?.redraw());
   byId('rejoin-button', HTMLButtonElement).addEventListener('click', () => location.reload());
   if (link.room === '') {
-    ui.status.ended(TEXT.endedTitle, serverErrorText('bad-room'));
+    ui.status.ended(t('endedTitle'), serverErrorText('bad-room'));
     return;
   }
   document.title = `${link.room} · Conclave`;
   if (!e2eeSupport()) {
     // Joining would publish media nobody could decrypt, and receive none.
     const notice = byId('no-e2ee', HTMLElement);
-    notice.textContent = TEXT.noE2EE;
+    notice.textContent = t('noE2EE');
     notice.hidden = false;
     byId('join-form', HTMLFormElement).hidden = true;
     byId('prejoin', HTMLElement).hidden = false;
@@ -142,35 +186,50 @@ async function main() {
     app.phase = 'key';
     app.secret = await new KeyPrompt(link.room).ask();
   }
-  const storage = browserStorage();
   const local = new LocalDevices();
 
+  /** @type {string} a refusal of the kiosk join that the pre-join screen can fix */
+  let needs = '';
   if (link.autojoin) {
     app.phase = 'joining';
     await local.start();
-    await startMeeting(link, local, link.name || TEXT.guest, ui).catch((err) => {
-      ui.status.ended(TEXT.endedTitle, serverErrorText(err?.code ?? 'closed'));
-    });
-    return;
+    try {
+      await startMeeting(link, local, link.name || t('guest'), ui);
+      return;
+    } catch (err) {
+      const code = /** @type {{ code?: string }} */ (err)?.code ?? 'closed';
+      if (!PASSWORD_CODES.has(code)) {
+        ui.status.ended(t('endedTitle'), serverErrorText(code));
+        return;
+      }
+      needs = code;
+    }
   }
 
   const prejoin = new Prejoin(local, { room: link.room, name: link.name || loadDisplayName(storage) });
+  if (needs) prejoin.askPassword(serverErrorText(needs));
   prejoin.addEventListener('join', async (ev) => {
-    const { name } = /** @type {CustomEvent<{ name: string }>} */ (ev).detail;
+    const { name, password } = /** @type {CustomEvent<{ name: string, password: string }>} */ (ev).detail;
     saveDisplayName(storage, name);
     prejoin.setBusy(true);
     try {
-      await startMeeting(link, local, name, ui);
+      await startMeeting(link, local, name, ui, password);
       prejoin.hide();
     } catch (err) {
       prejoin.setBusy(false);
       app.phase = 'prejoin';
+      byId('prejoin', HTMLElement).hidden = false;
       const code = /** @type {{ code?: string }} */ (err)?.code ?? 'closed';
-      prejoin.showError(serverErrorText(code), code === 'bad-name');
+      if (PASSWORD_CODES.has(code)) prejoin.askPassword(serverErrorText(code));
+      else if (code === 'closed' && app.meeting?.state === 'ended') prejoin.showError('');
+      else prejoin.showError(serverErrorText(code), code === 'bad-name');
     }
   });
   app.phase = 'prejoin';
   await prejoin.show();
 }
+
+/** Refusals that a password typed on the pre-join screen may lift. */
+const PASSWORD_CODES = new Set(['password-required', 'wrong-password']);
 
 main();

@@ -3,6 +3,7 @@
  * Local media: camera and microphone with chosen devices, the list of
  * devices, and screen capture. No DOM beyond the media APIs.
  */
+import { t } from './i18n.js';
 
 /**
  * @typedef {object} DeviceChoice
@@ -90,25 +91,27 @@ export async function openDevice(kind, deviceId) {
 
 /**
  * @typedef {{ deviceId: string, label: string }} Device
- * @typedef {{ cameras: Device[], microphones: Device[] }} Devices
+ * @typedef {{ cameras: Device[], microphones: Device[], speakers: Device[] }} Devices
  */
 
 /**
- * Lists cameras and microphones. Labels are empty until the page has been
+ * Lists cameras, microphones and speakers. Labels are empty until the page has been
  * granted access, so they get a numbered name instead.
  * @returns {Promise<Devices>}
  */
 export async function listDevices() {
   /** @type {Devices} */
-  const out = { cameras: [], microphones: [] };
+  const out = { cameras: [], microphones: [], speakers: [] };
   if (!navigator.mediaDevices?.enumerateDevices) return out;
   const all = await navigator.mediaDevices.enumerateDevices();
   for (const d of all) {
     if (d.deviceId === '') continue; // present but not yet permitted
     if (d.kind === 'videoinput') {
-      out.cameras.push({ deviceId: d.deviceId, label: d.label || `Camera ${out.cameras.length + 1}` });
+      out.cameras.push({ deviceId: d.deviceId, label: d.label || t('cameraN', { n: out.cameras.length + 1 }) });
     } else if (d.kind === 'audioinput' && d.deviceId !== 'communications') {
-      out.microphones.push({ deviceId: d.deviceId, label: d.label || `Microphone ${out.microphones.length + 1}` });
+      out.microphones.push({ deviceId: d.deviceId, label: d.label || t('microphoneN', { n: out.microphones.length + 1 }) });
+    } else if (d.kind === 'audiooutput' && d.deviceId !== 'default' && d.deviceId !== 'communications') {
+      out.speakers.push({ deviceId: d.deviceId, label: d.label || t('speakerN', { n: out.speakers.length + 1 }) });
     }
   }
   return out;

@@ -12,8 +12,11 @@ import { safetyCode } from './e2ee/safety.js';
 import { CHAT_MAX } from './ui/chat.js';
 import { Peer, inboundStats } from './peer.js';
 import { canShareScreen, openScreen } from './media.js';
-import { mediaErrorText, serverErrorText, TEXT } from './ui/text.js';
+import { mediaErrorText, serverErrorText } from './ui/text.js';
+import { t } from './i18n.js';
 import { renderStage } from './ui/stage.js';
+import { RoomControl } from './roomcontrol.js';
+import { QualityMeter } from './quality.js';
 
 /** @typedef {import('./signal.js').ParticipantInfo} ParticipantInfo */
 /** @typedef {import('./signal.js').TrackInfo} TrackInfo */
@@ -29,14 +32,20 @@ import { renderStage } from './ui/stage.js';
  * @property {HTMLElement} count the participant counter
  * @property {import('./ui/chat.js').ChatPanel} chat
  * @property {import('./ui/security.js').SecurityView} security
+ * @property {import('./ui/people.js').PeoplePanel} people
+ * @property {import('./ui/more.js').MoreSheet} more
+ * @property {import('./ui/reactions.js').ReactionPicker} reactions
+ * @property {import('./ui/shortcuts.js').Shortcuts} shortcuts
  */
 
 /** How long to wait for the server's first offer before publishing anyway. */
 const FIRST_OFFER_WAIT_MS = 1500;
 /** Least time between two replacements of a failed peer connection. */
 const REPLACE_MIN_MS = 10_000;
+/** How often the connection quality of each tile is measured. */
+const QUALITY_EVERY_MS = 2000;
 
-export class Meeting {
+export class Meeting extends EventTarget {
   /** @type {MeetingState} */ state = 'joining';
   /** Milestones in ms on the performance clock, for tests and diagnostics. */
   timings = { joinClicked: 0, welcome: 0, firstRemoteFrame: 0 };
@@ -55,12 +64,20 @@ export class Meeting {
   /** @type {MediaStreamTrack | null} */ #screen = null;
   /** When a failed peer connection was last replaced, on the performance clock. */
   #lastReplace = -Infinity;
-  #room;
+  #roomName;
   /** @type {import('./e2ee/transform.js').E2EEWorker} */ #media;
   /** @type {E2EESession} */ #e2ee;
+  /** @type {Map<string, number>} receivers bound in the E2EE worker, by name */
+  #bound = new Map();
   #securitySeq = 0;
   /** @type {import('./ui/security.js').SecurityState} */
   security = { state: 'waiting', emoji: '', digits: '', mismatched: [] };
+  /** @type {RoomControl} */ #room;
+  /** @type {'grid' | 'speaker'} */ #layout = 'grid';
+  #pinned = '';
+  #sinkId = '';
+  #quality = new QualityMeter();
+  /** @type {ReturnType<typeof setInterval> | undefined} */ #qualityTimer;
 
   /**
    * @param {object} opts
@@ -71,22 +88,36 @@ export class Meeting {
    * @param {import('./peer.js').ICEMode} [opts.ice] forces TURN when set (?ice=)
    * @param {Uint8Array<ArrayBuffer>} opts.secret the room secret from the link
    * @param {import('./e2ee/transform.js').E2EEWorker} opts.media the page's E2EE worker
+   * @param {string} [opts.password] the room password, if it has one
    */
-  constructor({ room, name, local, ui, ice = '', secret, media }) {
+  constructor({ room, name, local, ui, ice = '', secret, media, password = '' }) {
+    super();
     this.#ice = ice;
-    this.#room = room;
+    this.#roomName = room;
     this.#media = media;
     this.#e2ee = new E2EESession({
       room, secret, media,
       send: (to, data) => this.#signal.send(to ? { type: 'relay', to, data } : { type: 'relay', data }),
     });
     this.#e2ee.addEventListener('roster', () => this.#render());
-    this.#e2ee.addEventListener('keys', () => this.#render());
+    this.#e2ee.addEventListener('keys', (ev) => {
+      this.#room.keysFrom(/** @type {CustomEvent} */ (ev).detail.from);
+      this.#render();
+    });
     this.#e2ee.addEventListener('message', (ev) => this.#onMessage(/** @type {CustomEvent} */ (ev).detail));
     this.#name = name;
     this.#local = local;
     this.#ui = ui;
-    this.#signal = new Signal({ url: signalURL(location), room, name });
+    this.#signal = new Signal({ url: signalURL(location), room, name, password });
+    this.#room = new RoomControl({
+      send: (m) => this.#signal.send(m),
+      seal: (body, to) => this.#e2ee.sendMessage(body, to),
+      onChange: () => this.#render(),
+      forceMute: () => this.#setMic(false),
+      toast: (text) => ui.status.toast(text),
+      announce: (text) => ui.status.announce(text),
+      showReaction: (pid, emoji) => ui.grid.react(pid, emoji),
+    });
     this.#listen();
   }
 
@@ -109,7 +140,49 @@ export class Meeting {
     c.addEventListener('camera', () => this.#toggleCamera());
     c.addEventListener('screen', () => this.#toggleScreen());
     c.addEventListener('leave', () => this.leave());
+    c.addEventListener('hand', () => this.#room.setHand(!this.#room.handRaised));
     this.#ui.chat.addEventListener('send', (ev) => this.#sendChat(/** @type {CustomEvent} */ (ev).detail.text));
+    this.#wireViews();
+    this.#qualityTimer = setInterval(() => this.#measureQuality(), QUALITY_EVERY_MS);
+    this.#render();
+  }
+
+  /** Connects the panels, sheets and shortcuts to the meeting. */
+  #wireViews() {
+    const ui = this.#ui;
+    /** @type {(target: EventTarget, type: string, fn: (detail: any) => void) => void} */
+    const on = (target, type, fn) => target.addEventListener(type, (ev) => fn(/** @type {CustomEvent} */ (ev).detail));
+    for (const type of ['moderate', 'ask-unmute', 'admit', 'deny', 'mute-all', 'lock', 'school', 'end-all']) {
+      on(ui.people, type, (d) => this.#room.command(type, d));
+    }
+    on(ui.reactions, 'react', (d) => this.#room.react(d.emoji));
+    on(ui.more, 'layout', (d) => {
+      this.#layout = d.mode === 'speaker' ? 'speaker' : 'grid';
+      this.#pinned = '';
+      this.#render();
+    });
+    on(ui.more, 'device', (d) => this.#switchDevice(d.kind, d.deviceId));
+    on(ui.more, 'sink', (d) => {
+      this.#sinkId = d.deviceId;
+      ui.audio.setSink(d.deviceId);
+    });
+    on(ui.more, 'screen', () => this.#toggleScreen());
+    on(ui.more, 'help', () => ui.shortcuts.showHelp());
+    on(ui.grid, 'pin', (d) => {
+      this.#pinned = this.#pinned === d.key ? '' : d.key;
+      this.#render();
+    });
+    on(ui.shortcuts, 'mic', () => this.#toggleMic());
+    on(ui.shortcuts, 'camera', () => this.#toggleCamera());
+    on(ui.shortcuts, 'hand', () => this.#room.setHand(!this.#room.handRaised));
+    on(ui.shortcuts, 'escape', () => {
+      ui.chat.toggle(false);
+      ui.people.toggle(false);
+    });
+  }
+
+  /** Draws the meeting again, as after a change of language. */
+  redraw() {
     this.#render();
   }
 
@@ -118,9 +191,9 @@ export class Meeting {
     this.#signal.leave();
   }
 
-  /** The E2EE worker's counters (frames encrypted, decrypted, dropped). */
-  e2eeStats() {
-    return this.#media.stats();
+  /** The E2EE worker's counters (frames encrypted, decrypted, dropped) and our sending key's generation and step. */
+  async e2eeStats() {
+    return { ...(await this.#media.stats()), sending: this.#e2ee.sending };
   }
 
   /** Inbound media statistics per received track. */
@@ -133,9 +206,20 @@ export class Meeting {
    * @returns {{ id: string, name: string, self: boolean, tracks: TrackInfo[] }[]}
    */
   participants() {
-    const self = { id: this.#selfId, name: this.#name, self: true, tracks: this.#ownTracks() };
-    const others = [...this.#roster.values()].map((p) => ({ id: p.id, name: p.name, self: false, tracks: [...p.tracks.values()] }));
+    const st = this.#room.state;
+    const self = { id: this.#selfId, name: this.#name, self: true, tracks: this.#ownTracks(),
+      role: st.self.role, hand: st.handNumber(this.#selfId) };
+    const others = [...this.#roster.values()].map((p) => ({ id: p.id, name: p.name, self: false, tracks: [...p.tracks.values()],
+      role: st.members.get(p.id)?.role ?? 'participant', hand: st.handNumber(p.id) }));
     return [self, ...others];
+  }
+
+  /** The room's state as plain data, for tests and the embedding API. */
+  room() {
+    const st = this.#room.state;
+    return { locked: st.locked, schoolMode: st.schoolMode, moderator: st.moderator, mayUnmute: st.mayUnmute,
+      mayShare: st.mayShare, hands: st.handOrder(), knocks: [...st.knocks.keys()], speaker: st.speaker,
+      layout: this.#layout, shown: [...this.#ui.grid.shown] };
   }
 
   #listen() {
@@ -149,13 +233,19 @@ export class Meeting {
     on('participant-joined', (m) => {
       this.#upsert(m.participant);
       if (m.participant?.id) this.#e2ee.joined(m.participant.id);
+      if (m.participant?.name) this.#ui.status.announce(t('joinedAnnounce', { name: m.participant.name }));
     });
     on('participant-updated', (m) => this.#upsert(m.participant));
     on('participant-left', (m) => {
+      const name = this.#roster.get(m.participantId)?.name;
       this.#roster.delete(m.participantId);
+      this.#room.left(m.participantId);
       this.#e2ee.left(m.participantId);
+      if (name) this.#ui.status.announce(t('leftAnnounce', { name }));
       this.#render();
     });
+    on('lobby', () => this.dispatchEvent(new Event('lobby')));
+    this.#room.listen(on);
     on('relay', (m) => this.#e2ee.receive(m.from, m.data));
     on('track-published', (m) => {
       this.#roster.get(m.participantId)?.tracks.set(m.track.trackId, m.track);
@@ -175,7 +265,7 @@ export class Meeting {
     });
     on('reconnecting', () => {
       this.state = 'reconnecting';
-      this.#ui.status.banner(TEXT.reconnecting);
+      this.#ui.status.banner(t('reconnecting'));
     });
     on('closed', (d) => this.#onClosed(d));
     window.addEventListener('pagehide', () => this.#signal.leave());
@@ -187,13 +277,17 @@ export class Meeting {
     this.state = 'joined';
     this.#ui.status.banner('');
     this.#selfId = w.participantId;
+    this.#room.welcome(w, this.#name);
+    // School mode holds our microphone: start muted rather than be refused.
+    if (!this.#room.state.mayUnmute) this.#local.setMic(false);
     this.#roster.clear();
     for (const p of w.participants ?? []) this.#upsert(p, false);
     this.#e2ee.welcome(w.participantId, w.index, (w.participants ?? []).map((p) => p.id), !!w.resumed);
     // A welcome, first or after a resume, starts a new peer connection: the
     // server dropped the old session, and we publish everything again.
     this.#peer?.close();
-    const peer = new Peer({ iceServers: w.iceServers ?? [], ice: this.#ice, send: (m) => this.#signal.send(m), log: console.debug, e2ee: this.#media });
+    const peer = new Peer({ iceServers: w.iceServers ?? [], ice: this.#ice, send: (m) => this.#signal.send(m), log: console.debug, e2ee: this.#media,
+      indexOf: (pid) => this.#e2ee.indexOf(pid) });
     this.#peer = peer;
     this.#published = {};
     peer.addEventListener('remotetracks', () => this.#render());
@@ -208,7 +302,7 @@ export class Meeting {
     peer.addEventListener('connectionstatechange', (ev) => {
       const state = /** @type {CustomEvent} */ (ev).detail.state;
       if (this.state !== 'joined') return;
-      if (state === 'disconnected' || state === 'failed') this.#ui.status.banner(TEXT.mediaReconnecting);
+      if (state === 'disconnected' || state === 'failed') this.#ui.status.banner(t('mediaReconnecting'));
       else if (state === 'connected') this.#ui.status.banner('');
     });
     // When others publish, the server offers them to us at once; we publish
@@ -237,7 +331,12 @@ export class Meeting {
    * @param {boolean} [render]
    */
   #upsert(p, render = true) {
-    if (!p || p.id === this.#selfId) return;
+    if (!p) return;
+    this.#room.upsert(p);
+    if (p.id === this.#selfId) {
+      if (render) this.#render();
+      return;
+    }
     this.#roster.set(p.id, { id: p.id, name: p.name, tracks: new Map((p.tracks ?? []).map((t) => [t.trackId, t])) });
     if (render) this.#render();
   }
@@ -245,6 +344,7 @@ export class Meeting {
   /** @param {{ reason: string, error: { code: string } | null }} d */
   #onClosed({ reason, error }) {
     this.state = 'ended';
+    clearInterval(this.#qualityTimer);
     this.#e2ee.close();
     this.#peer?.close();
     this.#peer = null;
@@ -254,16 +354,47 @@ export class Meeting {
     this.#local.stop();
     this.#ui.audio.retain(new Set());
     const status = this.#ui.status;
-    if (reason === 'left') status.ended(TEXT.leftTitle, '');
-    else if (reason === 'timeout') status.ended(TEXT.endedTitle, TEXT.timeout);
-    else status.ended(TEXT.endedTitle, serverErrorText(error?.code ?? 'closed'));
+    if (reason === 'left') status.ended(t('leftTitle'), '');
+    else if (reason === 'timeout') status.ended(t('endedTitle'), t('timeout'));
+    else status.ended(t('endedTitle'), serverErrorText(error?.code ?? 'closed'));
   }
 
   async #toggleMic() {
     const on = !this.#local.micOn;
+    if (on && !this.#room.state.mayUnmute) {
+      this.#ui.status.toast(t('schoolHeld'));
+      return;
+    }
+    this.#setMic(on);
+  }
+
+  /** @param {boolean} on */
+  #setMic(on) {
     this.#local.setMic(on);
     if (this.#published.audio) this.#peer?.setMuted(this.#published.audio, !on);
     this.#render();
+  }
+
+  /**
+   * Switches camera or microphone during the call, keeping what the others
+   * receive on the same published track.
+   * @param {'audio' | 'video'} kind
+   * @param {string} deviceId
+   */
+  async #switchDevice(kind, deviceId) {
+    try {
+      const track = await this.#local.useDevice(kind, deviceId);
+      const id = this.#published[kind];
+      if (track && id) await this.#peer?.replace(id, track);
+    } catch {
+      this.#ui.status.toast(t('deviceSwitchFailed'));
+    }
+    this.#render();
+  }
+
+  async #measureQuality() {
+    if (!this.#peer || this.state !== 'joined') return;
+    this.#quality.sample(await inboundStats(this.#peer));
   }
 
   async #toggleCamera() {
@@ -292,13 +423,17 @@ export class Meeting {
       this.#stopScreen();
       return;
     }
+    if (!this.#room.state.mayShare) {
+      this.#ui.status.toast(t('schoolHeldScreen'));
+      return;
+    }
     /** @type {MediaStreamTrack} */
     let track;
     try {
       track = await openScreen();
     } catch (err) {
       // Cancelling the picker is a choice, not an error.
-      if (!(err instanceof Error && err.name === 'NotAllowedError')) this.#ui.status.toast(TEXT.screenFailed);
+      if (!(err instanceof Error && err.name === 'NotAllowedError')) this.#ui.status.toast(t('screenFailed'));
       return;
     }
     this.#screen = track;
@@ -344,7 +479,11 @@ export class Meeting {
     if (body.kind === 'chat' && typeof body.text === 'string' && body.text.length <= CHAT_MAX) {
       const ts = typeof body.ts === 'number' && Number.isFinite(body.ts) ? body.ts : Date.now();
       this.#ui.chat.add({ name: p.name, text: body.text, ts, self: false });
+      // An open chat's log is itself a live region.
+      if (!this.#ui.chat.open) this.#ui.status.announce(t('chatAnnounce', { name: p.name, text: body.text.slice(0, 200) }));
+      return;
     }
+    this.#room.message(from, p.name, body);
   }
 
   /**
@@ -365,7 +504,7 @@ export class Meeting {
     const waiting = others.some((id) => this.#trust(id) === 'waiting');
     const roster = this.#e2ee.roster();
     const seq = ++this.#securitySeq;
-    const code = roster.length > 0 ? await safetyCode(this.#room, roster) : null;
+    const code = roster.length > 0 ? await safetyCode(this.#roomName, roster) : null;
     // Renders overtake each other here: only the newest may write.
     if (seq !== this.#securitySeq) return;
     this.security = {
@@ -377,19 +516,51 @@ export class Meeting {
     if (this.state !== 'ended') this.#ui.security.set(this.security);
   }
 
+  /**
+   * Binds each received track's decryption to the sender index of the
+   * participant the server says it belongs to, once that participant is
+   * verified: frames under anyone else's key are then dropped.
+   * @param {import('./peer.js').RemoteTrack[]} remote
+   */
+  #bindReceivers(remote) {
+    for (const r of remote) {
+      const index = this.#e2ee.indexOf(r.info.participantId);
+      if (index === undefined || this.#bound.get(r.e2eeId) === index) continue;
+      this.#bound.set(r.e2eeId, index);
+      this.#media.bind(r.e2eeId, index);
+    }
+  }
+
   #render() {
     if (this.state === 'ended') return;
+    this.#bindReceivers(this.#peer?.remoteTracks() ?? []);
     const l = this.#local;
+    const st = this.#room.state;
     renderStage(this.#ui, {
       self: { id: this.#selfId, name: this.#name, video: l.camOn ? l.video : null, micOff: !l.micOn || !l.audio, screen: this.#screen },
       roster: [...this.#roster.values()],
       remote: this.#peer?.remoteTracks() ?? [],
       trust: (pid) => this.#trust(pid),
+      hand: (pid) => st.handNumber(pid),
+      speaker: st.speaker,
+      quality: this.#quality.levels,
+      layout: this.#layout,
+      pinned: this.#pinned,
     });
     this.#updateSecurity();
     this.#ui.controls.set({
       mic: l.micOn && !!l.audio, micAvailable: !!l.audio, camera: l.camOn && !!l.video,
       screen: !!this.#screen, screenAvailable: canShareScreen(),
+      hand: this.#room.handRaised, micHeld: !st.mayUnmute, screenHeld: !st.mayShare,
+    });
+    this.#ui.more.set({ layout: this.#layout, screen: !!this.#screen, screenAvailable: canShareScreen() && st.mayShare });
+    this.#ui.status.flags(st.locked, st.schoolMode);
+    this.#ui.people.render({
+      people: this.participants().map((p) => ({ id: p.id, name: p.name, self: p.self, role: p.role, hand: p.hand,
+        micOff: p.self ? !l.micOn || !l.audio : !p.tracks.some((tr) => tr.source === 'microphone' && !tr.muted),
+        canUnmute: p.self ? st.self.canUnmute : st.members.get(p.id)?.canUnmute ?? true,
+        canShare: p.self ? st.self.canShare : st.members.get(p.id)?.canShare ?? true })),
+      moderator: st.moderator, hasRoomState: st.hasRoomState, locked: st.locked, schoolMode: st.schoolMode, knocks: st.knocks,
     });
   }
 }

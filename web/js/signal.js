@@ -9,7 +9,10 @@
  *   `detail.resumed`);
  * - one event per server message type: `offer`, `answer`, `candidate`,
  *   `participant-joined`, `participant-left`, `participant-updated`,
- *   `track-published`, `track-unpublished`, `mute`, `relay`, `error`;
+ *   `track-published`, `track-unpublished`, `mute`, `relay`, `error`,
+ *   `lobby` (the join waits for a moderator; the welcome comes later),
+ *   `knock`, `knock-ended`, `room-updated`, `speakers`,
+ *   `muted-by-moderator`, `unmute-allowed`, `screen-allowed`;
  * - `reconnecting`: the socket was lost and the client is resuming
  *   (`detail.attempt`, `detail.deadline` in ms since the epoch);
  * - `closed`: the session is over (`detail.reason`: `left`, `fatal`,
@@ -60,6 +63,7 @@ export class SignalError extends Error {
  * @property {string} url WebSocket URL, normally `wss://HOST/ws`
  * @property {string} room
  * @property {string} name display name
+ * @property {string} [password] the room password, sent with every join (a resume too)
  * @property {(url: string) => WebSocket} [socket] opens a socket (tests)
  * @property {() => number} [now] clock in ms (tests)
  */
@@ -150,6 +154,7 @@ export class Signal extends EventTarget {
       /** @type {Message} */
       const join = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room, name: this.#opts.name };
       if (this.#resumeToken !== '') join.resume = this.#resumeToken;
+      if (this.#opts.password) join.password = this.#opts.password;
       ws.send(JSON.stringify(join));
     });
     ws.addEventListener('message', (ev) => this.#onMessage(ev.data));

@@ -50,3 +50,32 @@ export function saveDisplayName(storage, name) {
     // Storage is full or refused: the name is simply not remembered.
   }
 }
+
+/** localStorage key of the chosen language (see ../i18n.js). */
+export const LANGUAGE_KEY = 'conclave.lang';
+
+/**
+ * Returns the chosen language code, or '' when none was chosen.
+ * @param {Storage | undefined} storage
+ * @returns {string}
+ */
+export function loadLanguage(storage) {
+  try {
+    return storage?.getItem(LANGUAGE_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Remembers the chosen language.
+ * @param {Storage | undefined} storage
+ * @param {string} lang
+ */
+export function saveLanguage(storage, lang) {
+  try {
+    storage?.setItem(LANGUAGE_KEY, lang);
+  } catch {
+    // Refused: the browser's language applies next time.
+  }
+}

@@ -8,7 +8,7 @@
  * message; the meeting seals and relays it, then calls add() for our copy.
  */
 import { byId } from './dom.js';
-import { TEXT } from './text.js';
+import { t } from '../i18n.js';
 
 /** Longest chat message in characters (docs/e2ee.md). */
 export const CHAT_MAX = 4000;
@@ -22,9 +22,13 @@ export class ChatPanel extends EventTarget {
   #badge = byId('chat-badge', HTMLElement);
   #close = byId('chat-close', HTMLButtonElement);
   #unread = 0;
+  /** @type {(open: boolean) => void} */
+  #onToggle;
 
-  constructor() {
+  /** @param {(open: boolean) => void} [onToggle] told when the panel opens or closes (one side panel at a time) */
+  constructor(onToggle = () => {}) {
     super();
+    this.#onToggle = onToggle;
     this.#input.maxLength = CHAT_MAX;
     this.#button.addEventListener('click', () => this.toggle());
     this.#close.addEventListener('click', () => this.toggle(false));
@@ -54,6 +58,7 @@ export class ChatPanel extends EventTarget {
     this.#panel.hidden = !show;
     this.#button.setAttribute('aria-pressed', String(show));
     document.body.classList.toggle('chat-open', show);
+    this.#onToggle(show);
     if (show) {
       this.#setUnread(0);
       this.#input.focus();
@@ -72,7 +77,7 @@ export class ChatPanel extends EventTarget {
     head.className = 'chat-head';
     const who = document.createElement('span');
     who.className = 'chat-name';
-    who.textContent = m.self ? TEXT.youInChat : m.name;
+    who.textContent = m.self ? t('youInChat') : m.name;
     const when = document.createElement('time');
     const d = new Date(m.ts);
     when.dateTime = d.toISOString();
@@ -100,6 +105,6 @@ export class ChatPanel extends EventTarget {
     this.#unread = n;
     this.#badge.textContent = n > 99 ? '99+' : String(n);
     this.#badge.hidden = n === 0;
-    this.#button.title = n === 0 ? TEXT.chat : TEXT.chatUnread(n);
+    this.#button.title = n === 0 ? t('chat') : t('chatUnread', { n });
   }
 }

@@ -1,5 +1,6 @@
 // @ts-check
 /** Small DOM helpers shared by the meeting's views. */
+import { toggleText } from './text.js';
 
 /**
  * Returns the element with the given id, which the page must have.
@@ -18,11 +19,11 @@ export function byId(id, type) {
  * Sets a toggle button's pressed state and its tooltip.
  * @param {HTMLButtonElement} button
  * @param {boolean} on
- * @param {string} what such as "Microphone"
+ * @param {string} what the translation key of its name, such as "microphone"
  */
 export function setToggle(button, on, what) {
   button.setAttribute('aria-pressed', String(on));
-  button.title = `${what} (${on ? 'on' : 'off'})`;
+  button.title = toggleText(what, on);
 }
 
 /**

@@ -1,16 +1,34 @@
 // @ts-check
 /**
- * The grid of tiles: one per participant (and one per shared screen), each
- * a video with a name tag at the bottom left, a microphone-off mark, and
- * the person's initial when there is no video. The grid picks the number
- * of columns that makes tiles largest for the space and reflows when
- * tiles come and go or the window changes.
+ * The tiles: one per participant (and one per shared screen), each a video
+ * with a name tag, a microphone-off mark, the person's initial when there
+ * is no video, a raised hand's number, floating reactions, connection
+ * quality, and buttons to pin a tile or show it full screen.
+ *
+ * Two layouts: the grid, whose column count makes tiles largest for the
+ * space, and the speaker view, one large tile (the pinned one, else a
+ * shared screen, else the active speaker) over a strip of small ones.
+ * Beyond a page of tiles the rest are on further pages (the pager).
+ *
+ * Events (CustomEvent): `pin` (detail {key}), when a tile's pin button is
+ * clicked; `visible` when the set of shown tiles changed.
  */
+import { t } from '../i18n.js';
 
 /** Width over height of a tile. */
 const TILE_ASPECT = 16 / 9;
 /** Gap between tiles in CSS pixels when the style sheet sets none. */
 const GAP = 12;
+/** Tiles per page of the grid, on a large screen and on a phone. */
+const PAGE = 9;
+const PAGE_PHONE = 4;
+/** Small tiles per page under the speaker view's large one. */
+const STRIP = 5;
+const STRIP_PHONE = 3;
+/** Width below which the page counts as a phone's. */
+const PHONE_MAX_W = 600;
+/** How long a reaction floats over a tile. */
+const REACTION_MS = 4000;
 
 /**
  * @typedef {{ cols: number, rows: number, width: number, height: number }} Layout
@@ -47,25 +65,46 @@ export function bestLayout(n, width, height, aspect = TILE_ASPECT, gap = GAP) {
  * @property {string} participantId
  * @property {string} [notice] a short line over the tile (encryption state), '' for none
  * @property {boolean} [mismatch] the participant joined with a different meeting link
+ * @property {number} [hand] position of the raised hand, 0 when down
+ * @property {boolean} [speaking] whether the participant speaks now
+ * @property {'' | 'good' | 'fair' | 'poor'} [quality] how well their media arrives
+ */
+
+/**
+ * @typedef {object} Tile
+ * @property {HTMLElement} el
+ * @property {HTMLVideoElement} video
+ * @property {MediaStreamTrack | null} track
  */
 
 /** The tiles in the grid element. Methods are for the UI thread only. */
-export class Grid {
+export class Grid extends EventTarget {
   #root;
   #template;
-  /** @type {Map<string, { el: HTMLElement, video: HTMLVideoElement, track: MediaStreamTrack | null }>} */
+  /** @type {Map<string, Tile>} */
   #tiles = new Map();
   /** @type {((key: string) => void) | null} */
   #onFirstFrame = null;
+  /** @type {'grid' | 'speaker'} */
+  #mode = 'grid';
+  #main = '';
+  #page = 0;
+  #pages = 1;
+  /** @type {Set<string>} */
+  #shown = new Set();
 
   /**
    * @param {HTMLElement} root the grid container
    * @param {HTMLTemplateElement} template the tile template
    */
   constructor(root, template) {
+    super();
     this.#root = root;
     this.#template = template;
     new ResizeObserver(() => this.layout()).observe(root);
+    root.addEventListener('click', (ev) => this.#onClick(ev));
+    document.getElementById('page-prev')?.addEventListener('click', () => this.#turn(-1));
+    document.getElementById('page-next')?.addEventListener('click', () => this.#turn(1));
   }
 
   /**
@@ -77,30 +116,51 @@ export class Grid {
   }
 
   /**
+   * Chooses the layout and, for the speaker view, the large tile.
+   * @param {'grid' | 'speaker'} mode
+   * @param {string} main key of the large tile; '' for none
+   */
+  focus(mode, main) {
+    if (mode === this.#mode && main === this.#main) return;
+    this.#mode = mode;
+    this.#main = main;
+    this.layout();
+  }
+
+  /**
    * Adds or updates the tile with this key.
    * @param {string} key such as the participant ID, or ID + ":screen"
    * @param {TileState} s
    */
   set(key, s) {
-    let t = this.#tiles.get(key);
-    if (!t) {
-      t = this.#create(key, s);
-      this.#tiles.set(key, t);
+    let tile = this.#tiles.get(key);
+    if (!tile) {
+      tile = this.#create(key, s);
+      this.#tiles.set(key, tile);
       this.layout();
     }
-    const { el, video } = t;
+    const { el, video } = tile;
     el.classList.toggle('self', s.self);
     el.classList.toggle('screen', s.source === 'screen');
     el.classList.toggle('mic-off', s.micOff);
     el.classList.toggle('no-video', !s.video);
     el.classList.toggle('mismatch', !!s.mismatch);
+    el.classList.toggle('speaking', !!s.speaking);
     const notice = /** @type {HTMLElement} */ (el.querySelector('.tile-notice'));
     notice.textContent = s.notice ?? '';
     notice.hidden = !s.notice;
+    const hand = /** @type {HTMLElement} */ (el.querySelector('.tile-hand'));
+    hand.textContent = s.hand ? `✋ ${s.hand}` : '';
+    hand.title = s.hand ? t('handN', { n: s.hand }) : '';
+    hand.hidden = !s.hand;
+    const quality = /** @type {HTMLElement} */ (el.querySelector('.quality'));
+    quality.hidden = !s.quality;
+    quality.dataset.level = s.quality ?? '';
+    quality.title = s.quality ? t(`quality${s.quality[0].toUpperCase()}${s.quality.slice(1)}`) : '';
     /** @type {HTMLElement} */ (el.querySelector('.name')).textContent = s.name;
     /** @type {HTMLElement} */ (el.querySelector('.avatar span')).textContent = initial(s.name);
-    if (t.track !== s.video) {
-      t.track = s.video;
+    if (tile.track !== s.video) {
+      tile.track = s.video;
       video.srcObject = s.video ? new MediaStream([s.video]) : null;
       if (s.video) this.#watchFirstFrame(key, video);
     }
@@ -112,14 +172,32 @@ export class Grid {
    */
   retain(keep) {
     let changed = false;
-    for (const [key, t] of this.#tiles) {
+    for (const [key, tile] of this.#tiles) {
       if (keep.has(key)) continue;
-      t.video.srcObject = null;
-      t.el.remove();
+      tile.video.srcObject = null;
+      tile.el.remove();
       this.#tiles.delete(key);
       changed = true;
     }
     if (changed) this.layout();
+  }
+
+  /**
+   * Floats an emoji over the tiles of a participant's camera.
+   * @param {string} participantId
+   * @param {string} emoji
+   */
+  react(participantId, emoji) {
+    for (const { el } of this.#tiles.values()) {
+      if (el.dataset.participantId !== participantId || el.dataset.source !== 'camera') continue;
+      const box = /** @type {HTMLElement} */ (el.querySelector('.tile-reactions'));
+      const r = document.createElement('span');
+      r.className = 'floating';
+      r.textContent = emoji;
+      r.style.left = `${10 + Math.random() * 60}%`;
+      box.append(r);
+      setTimeout(() => r.remove(), REACTION_MS);
+    }
   }
 
   /** Number of tiles. */
@@ -127,21 +205,100 @@ export class Grid {
     return this.#tiles.size;
   }
 
-  /** Sizes the tiles for the current number and space. */
+  /** Keys of the tiles on screen now. */
+  get shown() {
+    return new Set(this.#shown);
+  }
+
+  /** Sizes the tiles for the current number, layout and space. */
   layout() {
     const cs = getComputedStyle(this.#root);
     const px = (/** @type {string} */ v) => parseFloat(v) || 0;
     const width = this.#root.clientWidth - px(cs.paddingLeft) - px(cs.paddingRight);
     const height = this.#root.clientHeight - px(cs.paddingTop) - px(cs.paddingBottom);
-    const l = bestLayout(this.#tiles.size, width, height, TILE_ASPECT, px(cs.columnGap) || GAP);
-    this.#root.style.setProperty('--cols', String(l.cols));
-    this.#root.style.setProperty('--tile-w', `${l.width}px`);
-    this.#root.style.setProperty('--tile-h', `${l.height}px`);
+    const gap = px(cs.columnGap) || GAP;
+    const phone = innerWidth <= PHONE_MAX_W;
+    const speaker = this.#mode === 'speaker' && this.#tiles.has(this.#main);
+    const keys = [...this.#root.querySelectorAll(':scope > .tile')].map((el) => /** @type {HTMLElement} */ (el).dataset.key ?? '');
+    const rest = speaker ? keys.filter((k) => k !== this.#main) : keys;
+    const per = speaker ? (phone ? STRIP_PHONE : STRIP) : (phone ? PAGE_PHONE : PAGE);
+    this.#pages = Math.max(1, Math.ceil(rest.length / per));
+    this.#page = Math.min(this.#page, this.#pages - 1);
+    const shown = new Set(rest.slice(this.#page * per, (this.#page + 1) * per));
+    if (speaker) shown.add(this.#main);
+    const changed = shown.size !== this.#shown.size || [...shown].some((k) => !this.#shown.has(k));
+    this.#shown = shown;
+    for (const [key, tile] of this.#tiles) {
+      tile.el.hidden = !shown.has(key);
+      tile.el.classList.toggle('main', speaker && key === this.#main);
+      /** @type {HTMLElement} */ (tile.el.querySelector('.tile-pin')).setAttribute('aria-pressed', String(speaker && key === this.#main));
+    }
+    this.#root.classList.toggle('speaker-view', speaker);
+    const pager = this.#pages > 1 ? 36 + gap : 0;
+    if (speaker) {
+      const stripH = rest.length === 0 ? 0 : Math.min(phone ? 90 : 140, Math.floor(height * 0.22));
+      const main = bestLayout(1, width, height - stripH - (stripH ? gap : 0));
+      const strip = bestLayout(Math.min(per, rest.length) || 1, width, stripH, TILE_ASPECT, gap);
+      this.#set(1, main.width, main.height, strip.width, strip.height);
+    } else {
+      const l = bestLayout(shown.size, width, height - pager, TILE_ASPECT, gap);
+      this.#set(l.cols, l.width, l.height, l.width, l.height);
+    }
+    this.#renderPager();
+    if (changed) this.dispatchEvent(new CustomEvent('visible'));
+  }
+
+  /**
+   * @param {number} cols
+   * @param {number} w main tile width
+   * @param {number} h
+   * @param {number} sw strip tile width
+   * @param {number} sh
+   */
+  #set(cols, w, h, sw, sh) {
+    const st = this.#root.style;
+    st.setProperty('--cols', String(cols));
+    st.setProperty('--tile-w', `${sw}px`);
+    st.setProperty('--tile-h', `${sh}px`);
+    st.setProperty('--main-w', `${w}px`);
+    st.setProperty('--main-h', `${h}px`);
+  }
+
+  #renderPager() {
+    const pager = document.getElementById('pager');
+    if (!pager) return;
+    pager.hidden = this.#pages <= 1;
+    const label = document.getElementById('page-label');
+    if (label) label.textContent = t('pageOf', { page: this.#page + 1, pages: this.#pages });
+    const prev = /** @type {HTMLButtonElement | null} */ (document.getElementById('page-prev'));
+    const next = /** @type {HTMLButtonElement | null} */ (document.getElementById('page-next'));
+    if (prev) prev.disabled = this.#page === 0;
+    if (next) next.disabled = this.#page >= this.#pages - 1;
+  }
+
+  /** @param {number} delta */
+  #turn(delta) {
+    this.#page = Math.max(0, Math.min(this.#pages - 1, this.#page + delta));
+    this.layout();
+  }
+
+  /** @param {MouseEvent} ev */
+  #onClick(ev) {
+    const button = /** @type {HTMLElement} */ (ev.target).closest('button');
+    const tile = button?.closest('.tile');
+    if (!(tile instanceof HTMLElement) || !button) return;
+    if (button.classList.contains('tile-pin')) {
+      this.dispatchEvent(new CustomEvent('pin', { detail: { key: tile.dataset.key } }));
+    } else if (button.classList.contains('tile-full')) {
+      if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+      else tile.requestFullscreen?.().catch(() => {});
+    }
   }
 
   /**
    * @param {string} key
    * @param {TileState} s
+   * @returns {Tile}
    */
   #create(key, s) {
     const frag = /** @type {DocumentFragment} */ (this.#template.content.cloneNode(true));
@@ -155,7 +312,7 @@ export class Grid {
     // Self first, then in order of arrival.
     if (s.self) this.#root.prepend(el);
     else this.#root.append(el);
-    return { el, video, track: /** @type {MediaStreamTrack | null} */ (null) };
+    return { el, video, track: null };
   }
 
   /**

@@ -5,7 +5,7 @@
  * the whole link (or just the key); a link to another room opens that room.
  */
 import { byId } from './dom.js';
-import { TEXT } from './text.js';
+import { t } from '../i18n.js';
 import { fromB64u, SECRET_BYTES } from '../e2ee/keys.js';
 import { roomFromPath, secretFromFragment } from '../lib/roomlink.js';
 
@@ -30,8 +30,8 @@ export class KeyPrompt {
   constructor(room) {
     this.#room = room;
     byId('prejoin-room', HTMLElement).textContent = room;
-    byId('key-title', HTMLElement).textContent = TEXT.noKeyTitle;
-    byId('key-text', HTMLElement).textContent = TEXT.noKeyText;
+    byId('key-title', HTMLElement).textContent = t('noKeyTitle');
+    byId('key-text', HTMLElement).textContent = t('noKeyText');
   }
 
   /**
@@ -48,7 +48,7 @@ export class KeyPrompt {
         ev.preventDefault();
         const secret = this.#parse(this.#input.value.trim());
         if (!secret) {
-          this.#error.textContent = TEXT.badKey;
+          this.#error.textContent = t('badKey');
           return;
         }
         this.#form.hidden = true;

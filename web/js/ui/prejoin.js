@@ -4,11 +4,15 @@
  * and the Join button. It works on the shared LocalDevices, so the meeting
  * starts with exactly what the person saw here.
  *
- * Events: `join` (CustomEvent, `detail.name`) when the person joins.
+ * It also shows the microphone's level, so people see that it hears them,
+ * and asks for the room password when the server wants one.
+ *
+ * Events: `join` (CustomEvent, detail {name, password}) when the person joins.
  */
 import { listDevices } from '../media.js';
 import { byId, fillDeviceSelect, setToggle } from './dom.js';
-import { mediaErrorText, TEXT } from './text.js';
+import { mediaErrorText } from './text.js';
+import { t } from '../i18n.js';
 import { DISPLAY_NAME_MAX } from '../lib/prefs.js';
 
 export class Prejoin extends EventTarget {
@@ -25,6 +29,9 @@ export class Prejoin extends EventTarget {
   #joinButton = byId('join-button', HTMLButtonElement);
   #error = byId('prejoin-error', HTMLElement);
   #notice = byId('media-notice', HTMLElement);
+  #passwordField = byId('password-field', HTMLElement);
+  #password = byId('room-password', HTMLInputElement);
+  #level = new LevelMeter(byId('preview-level', HTMLElement));
 
   /**
    * @param {import('../media.js').LocalDevices} local
@@ -41,6 +48,7 @@ export class Prejoin extends EventTarget {
     this.#cameraSelect.addEventListener('change', () => this.#choose('video', this.#cameraSelect.value));
     this.#micSelect.addEventListener('change', () => this.#choose('audio', this.#micSelect.value));
     this.#name.addEventListener('input', () => this.showError(''));
+    this.#password.addEventListener('input', () => this.showError(''));
     this.#form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.#submit();
@@ -60,6 +68,19 @@ export class Prejoin extends EventTarget {
   hide() {
     this.#root.hidden = true;
     this.#video.srcObject = null;
+    this.#level.watch(null);
+  }
+
+  /**
+   * Shows the password field with why it is needed.
+   * @param {string} message
+   */
+  askPassword(message) {
+    this.#passwordField.hidden = false;
+    this.#error.textContent = message;
+    this.#password.setAttribute('aria-invalid', 'true');
+    this.#password.value = '';
+    this.#password.focus();
   }
 
   /**
@@ -68,7 +89,7 @@ export class Prejoin extends EventTarget {
    */
   setBusy(busy) {
     this.#joinButton.disabled = busy;
-    this.#joinButton.textContent = busy ? TEXT.joining : TEXT.join;
+    this.#joinButton.textContent = busy ? t('joining') : t('join');
   }
 
   /**
@@ -83,11 +104,18 @@ export class Prejoin extends EventTarget {
   #submit() {
     const name = this.#name.value.trim();
     if (name === '') {
-      this.showError(TEXT.nameRequired, true);
+      this.showError(t('nameRequired'), true);
       this.#name.focus();
       return;
     }
-    this.dispatchEvent(new CustomEvent('join', { detail: { name } }));
+    const password = this.#password.value;
+    if (!this.#passwordField.hidden && password === '') {
+      this.showError(t('passwordNeeded'));
+      this.#password.focus();
+      return;
+    }
+    this.#password.removeAttribute('aria-invalid');
+    this.dispatchEvent(new CustomEvent('join', { detail: { name, password } }));
   }
 
   async #toggleMic() {
@@ -120,8 +148,8 @@ export class Prejoin extends EventTarget {
 
   async #refreshDevices() {
     const devices = await listDevices();
-    fillDeviceSelect(this.#cameraSelect, devices.cameras, this.#local.videoDeviceId, 'No camera');
-    fillDeviceSelect(this.#micSelect, devices.microphones, this.#local.audioDeviceId, 'No microphone');
+    fillDeviceSelect(this.#cameraSelect, devices.cameras, this.#local.videoDeviceId, t('noCamera'));
+    fillDeviceSelect(this.#micSelect, devices.microphones, this.#local.audioDeviceId, t('noMicrophone'));
   }
 
   /** Shows the local state: preview, toggles and device problems. */
@@ -135,13 +163,63 @@ export class Prejoin extends EventTarget {
     }
     this.#video.hidden = !video;
     this.#off.hidden = !!video;
-    setToggle(this.#micButton, l.micOn && !!l.audio, 'Microphone');
-    setToggle(this.#camButton, !!video, 'Camera');
+    setToggle(this.#micButton, l.micOn && !!l.audio, 'microphone');
+    setToggle(this.#camButton, !!video, 'camera');
     this.#micButton.disabled = !l.audio;
+    this.#level.watch(l.micOn ? l.audio : null);
     const problems = [];
     if (l.errors.video) problems.push(mediaErrorText('video', l.errors.video));
     if (l.errors.audio) problems.push(mediaErrorText('audio', l.errors.audio));
     this.#notice.textContent = problems.join(' ');
     this.#notice.hidden = problems.length === 0;
+  }
+}
+
+/**
+ * The microphone level under the preview: a bar as wide as the input is
+ * loud, from an AnalyserNode, redrawn each frame while a track is watched.
+ */
+class LevelMeter {
+  #bar;
+  /** @type {AudioContext | null} */ #ctx = null;
+  /** @type {MediaStreamAudioSourceNode | null} */ #source = null;
+  /** @type {AnalyserNode | null} */ #analyser = null;
+  /** @type {MediaStreamTrack | null} */ #track = null;
+  #frame = 0;
+
+  /** @param {HTMLElement} bar */
+  constructor(bar) {
+    this.#bar = bar;
+    // Browsers start audio contexts only after a gesture; any click will do.
+    document.addEventListener('pointerdown', () => this.#ctx?.resume().catch(() => {}));
+  }
+
+  /**
+   * Watches a track's level, or stops for null.
+   * @param {MediaStreamTrack | null} track
+   */
+  watch(track) {
+    if (track === this.#track) return;
+    this.#track = track;
+    this.#source?.disconnect();
+    this.#source = null;
+    cancelAnimationFrame(this.#frame);
+    this.#bar.style.width = '0';
+    if (!track || typeof AudioContext === 'undefined') return;
+    this.#ctx ??= new AudioContext();
+    this.#analyser ??= Object.assign(this.#ctx.createAnalyser(), { fftSize: 512 });
+    this.#source = this.#ctx.createMediaStreamSource(new MediaStream([track]));
+    this.#source.connect(this.#analyser);
+    const data = new Float32Array(this.#analyser.fftSize);
+    const draw = () => {
+      if (!this.#analyser || this.#track !== track) return;
+      this.#analyser.getFloatTimeDomainData(data);
+      let peak = 0;
+      for (const v of data) peak = Math.max(peak, Math.abs(v));
+      // A speaking voice peaks around 0.1-0.5; scale so that it fills most of the bar.
+      this.#bar.style.width = `${Math.min(100, Math.round(Math.sqrt(peak) * 140))}%`;
+      this.#frame = requestAnimationFrame(draw);
+    };
+    draw();
   }
 }

@@ -6,7 +6,7 @@
  * who joined with a different link.
  */
 import { byId } from './dom.js';
-import { TEXT } from './text.js';
+import { t } from '../i18n.js';
 
 /**
  * @typedef {object} SecurityState
@@ -29,13 +29,13 @@ export class SecurityView {
   /** @param {SecurityState} s */
   set(s) {
     this.#button.dataset.state = s.state;
-    this.#label.textContent = TEXT.securityLabel[s.state];
-    this.#summary.textContent = TEXT.securitySummary[s.state];
+    this.#label.textContent = t(`securityLabel.${s.state}`);
+    this.#summary.textContent = t(`securitySummary.${s.state}`);
     this.#emoji.textContent = s.emoji || '…';
     this.#digits.textContent = s.digits;
     this.#warnings.replaceChildren(...s.mismatched.map((name) => {
       const li = document.createElement('li');
-      li.textContent = TEXT.differentLinkOf(name);
+      li.textContent = t('differentLinkOf', { name });
       return li;
     }));
     this.#warnings.hidden = s.mismatched.length === 0;

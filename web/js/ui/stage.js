@@ -5,7 +5,7 @@
  * function of the model, called after every change, so the page cannot
  * drift from the roster.
  */
-import { TEXT } from './text.js';
+import { t } from '../i18n.js';
 
 /**
  * @typedef {object} StageModel
@@ -14,6 +14,11 @@ import { TEXT } from './text.js';
  * @property {import('../peer.js').RemoteTrack[]} remote
  * @property {(participantId: string) => 'verified' | 'mismatch' | 'waiting'} trust
  *   what the E2EE session knows of a participant ('verified' also means we hold their key)
+ * @property {(participantId: string) => number} hand position of a raised hand, 0 when down
+ * @property {string} speaker the active speaker's participant ID, '' for none
+ * @property {Map<string, '' | 'good' | 'fair' | 'poor'>} quality per participant, from getStats
+ * @property {'grid' | 'speaker'} layout the layout chosen
+ * @property {string} pinned key of the pinned tile, '' for none
  */
 
 /**
@@ -31,10 +36,11 @@ export function renderStage(ui, m) {
     ui.grid.set(key, s);
   };
   const selfId = m.self.id || 'self';
-  tile(`self:${selfId}`, { participantId: m.self.id, name: `${m.self.name} ${TEXT.you}`, self: true,
-    source: 'camera', video: m.self.video, micOff: m.self.micOff });
+  tile(`self:${selfId}`, { participantId: m.self.id, name: `${m.self.name} ${t('you')}`, self: true,
+    source: 'camera', video: m.self.video, micOff: m.self.micOff, hand: m.hand(m.self.id),
+    speaking: m.speaker !== '' && m.speaker === m.self.id });
   if (m.self.screen) {
-    tile(`self:${selfId}:screen`, { participantId: m.self.id, name: TEXT.yourScreen, self: true,
+    tile(`self:${selfId}:screen`, { participantId: m.self.id, name: t('yourScreen'), self: true,
       source: 'screen', video: m.self.screen, micOff: false });
   }
 
@@ -48,20 +54,24 @@ export function renderStage(ui, m) {
     const cam = received.find((r) => r.info.kind === 'video' && r.info.source !== 'screen');
     const camMuted = cam ? p.tracks.get(cam.info.trackId)?.muted ?? false : true;
     const trust = m.trust(p.id);
-    const notice = trust === 'mismatch' ? TEXT.differentLink : trust === 'waiting' ? TEXT.waitingForKeys : '';
+    const notice = trust === 'mismatch' ? t('differentLink') : trust === 'waiting' ? t('waitingForKeys') : '';
     tile(p.id, { participantId: p.id, name: p.name, self: false, source: 'camera',
       video: cam && !camMuted && trust === 'verified' ? cam.track : null, micOff: !mic || mic.muted,
-      notice, mismatch: trust === 'mismatch' });
+      notice, mismatch: trust === 'mismatch', hand: m.hand(p.id), speaking: m.speaker === p.id,
+      quality: m.quality.get(p.id) ?? '' });
     const screen = received.find((r) => r.info.source === 'screen');
     if (screen && trust === 'verified') {
-      tile(`${p.id}:screen`, { participantId: p.id, name: TEXT.screenOf(p.name), self: false,
+      tile(`${p.id}:screen`, { participantId: p.id, name: t('screenOf', { name: p.name }), self: false,
         source: 'screen', video: screen.track, micOff: false });
     }
     for (const r of received) if (r.info.kind === 'audio') audio.set(r.mid, r.track);
   }
   ui.grid.retain(keep);
+  const screen = [...keep].find((k) => k.endsWith(':screen') && !k.startsWith('self:'));
+  const main = keep.has(m.pinned) ? m.pinned : screen ?? (keep.has(m.speaker) ? m.speaker : m.roster[0]?.id ?? '');
+  ui.grid.focus(m.layout === 'speaker' || keep.has(m.pinned) || !!screen ? 'speaker' : 'grid', main);
   ui.audio.play(audio);
-  ui.count.textContent = TEXT.participants(m.roster.length + 1);
+  ui.count.textContent = t('participants', { n: m.roster.length + 1 });
 }
 
 /**
@@ -88,6 +98,7 @@ export class AudioSinks {
   #onBlocked;
   /** @type {Map<string, { el: HTMLAudioElement, track: MediaStreamTrack }>} */
   #sinks = new Map();
+  #sinkId = '';
 
   /**
    * @param {HTMLElement} root where the audio elements live
@@ -109,7 +120,10 @@ export class AudioSinks {
       const el = sink?.el ?? document.createElement('audio');
       el.autoplay = true;
       el.srcObject = new MediaStream([track]);
-      if (!sink) this.#root.append(el);
+      if (!sink) {
+        this.#root.append(el);
+        if (this.#sinkId) this.#applySink(el);
+      }
       this.#sinks.set(key, { el, track });
       this.#start(el);
     }
@@ -127,6 +141,22 @@ export class AudioSinks {
       sink.el.remove();
       this.#sinks.delete(key);
     }
+  }
+
+  /**
+   * Plays every sink on this audio output ('' for the system's default),
+   * where the browser can choose (HTMLMediaElement.setSinkId).
+   * @param {string} deviceId
+   */
+  setSink(deviceId) {
+    this.#sinkId = deviceId;
+    for (const { el } of this.#sinks.values()) this.#applySink(el);
+  }
+
+  /** @param {HTMLAudioElement} el */
+  #applySink(el) {
+    const media = /** @type {HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> }} */ (el);
+    media.setSinkId?.(this.#sinkId).catch(() => {});
   }
 
   /** Starts every sink again, from a user gesture. */

@@ -1,8 +1,10 @@
 // @ts-check
 /**
  * What the meeting tells people besides the tiles: the reconnecting
- * banner, short notices (toasts), the "turn on sound" button when the
- * browser blocks autoplay, and the screen shown once the meeting is over.
+ * banner, short notices (toasts), announcements for screen readers, the
+ * room's flags, the "turn on sound" button when the browser blocks
+ * autoplay, the lobby's waiting screen and the screen shown once the
+ * meeting is over.
  */
 import { byId } from './dom.js';
 
@@ -13,6 +15,9 @@ export class Status {
   #banner = byId('banner', HTMLElement);
   #toasts = byId('toasts', HTMLElement);
   #sound = byId('sound-button', HTMLButtonElement);
+  #announcer = byId('announcer', HTMLElement);
+  #locked = byId('room-locked', HTMLElement);
+  #school = byId('room-school', HTMLElement);
   /** @type {(() => void) | null} */
   #onSound = null;
 
@@ -45,6 +50,35 @@ export class Status {
   }
 
   /**
+   * Says something to screen reader users (a polite live region): who
+   * joined, left, raised a hand, wrote in the chat.
+   * @param {string} text
+   */
+  announce(text) {
+    // A new text node is announced even when the words repeat.
+    this.#announcer.replaceChildren(document.createTextNode(text));
+  }
+
+  /**
+   * Shows the room's lock and school mode in the top bar.
+   * @param {boolean} locked
+   * @param {boolean} school
+   */
+  flags(locked, school) {
+    this.#locked.hidden = !locked;
+    this.#school.hidden = !school;
+  }
+
+  /**
+   * Shows or hides the lobby's waiting screen.
+   * @param {boolean} waiting
+   */
+  lobby(waiting) {
+    byId('lobby', HTMLElement).hidden = !waiting;
+    if (waiting) byId('prejoin', HTMLElement).hidden = true;
+  }
+
+  /**
    * Shows the "turn on sound" button; fn runs on its click (a user
    * gesture, which lets audio play).
    * @param {() => void} fn
@@ -64,6 +98,7 @@ export class Status {
     byId('prejoin', HTMLElement).hidden = true;
     byId('ended-title', HTMLElement).textContent = title;
     byId('ended-text', HTMLElement).textContent = text;
+    byId('lobby', HTMLElement).hidden = true;
     byId('ended', HTMLElement).hidden = false;
     document.body.classList.remove('in-meeting');
   }
