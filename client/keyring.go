@@ -36,6 +36,8 @@ type keyring struct {
 	pairs    map[string]*e2ee.Pair
 	policy   *e2ee.Policy
 	earlier  map[string]bool // participants present when this client joined
+	present  map[string]bool // participants the server shows in the room now; only they are heard
+	gone     map[string]bool // participants who left; never verified again
 	keyed    map[string]bool // participants whose first key arrived
 	held     []heldMsg       // msgs waiting for their key
 	onChat   func(Chat)
@@ -79,6 +81,7 @@ func (k *keyring) welcome(w welcomeMsg) ([]outbound, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if w.Resumed && w.ParticipantID == k.pid && uint8(w.Index) == k.index {
+		k.resumedLocked(w.Participants)
 		return []outbound{{msg: k.announce}}, nil
 	}
 	priv, err := ecdh.P256().GenerateKey(k.rand)
@@ -95,8 +98,13 @@ func (k *keyring) welcome(w welcomeMsg) ([]outbound, error) {
 	k.roster = e2ee.NewRoster(k.keys, self)
 	k.pairs, k.keyed, k.held = make(map[string]*e2ee.Pair), make(map[string]bool), nil
 	k.earlier = make(map[string]bool, len(w.Participants))
+	k.present = make(map[string]bool, len(w.Participants))
+	if k.gone == nil {
+		k.gone = make(map[string]bool)
+	}
 	for _, p := range w.Participants {
 		k.earlier[p.ID] = true
+		k.present[p.ID] = true
 	}
 	if err := k.useCurrentLocked(); err != nil {
 		return nil, err
@@ -120,9 +128,10 @@ func (k *keyring) useCurrentLocked() error {
 func (k *keyring) joined(pid string) []outbound {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.roster == nil || pid == k.pid {
+	if k.roster == nil || pid == k.pid || k.gone[pid] {
 		return nil
 	}
+	k.present[pid] = true
 	return []outbound{{to: pid, msg: k.announce}}
 }
 
@@ -132,8 +141,27 @@ func (k *keyring) left(pid string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.roster != nil {
+		delete(k.present, pid)
+		k.gone[pid] = true
 		k.dropLocked(pid)
 	}
+}
+
+// resumedLocked catches up with a resume: whoever left while the socket was down is
+// forgotten (their leave was lost, and the policy moves to a new generation they never
+// get), whoever came is heard.
+func (k *keyring) resumedLocked(participants []Participant) {
+	now := make(map[string]bool, len(participants))
+	for _, p := range participants {
+		now[p.ID] = true
+	}
+	for pid := range k.present {
+		if !now[pid] {
+			k.gone[pid] = true
+			k.dropLocked(pid)
+		}
+	}
+	k.present = now
 }
 
 // dropLocked forgets everything of pid: roster entry, keys, pair, held msgs.

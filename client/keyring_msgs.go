@@ -32,6 +32,11 @@ func (k *keyring) handle(from string, data []byte) (out []outbound, chats []Chat
 		k.log.Info("e2ee: bad message", "from", from, slog.Any("err", err))
 		return nil, nil, true
 	}
+	// Only participants the server shows in the room are heard: no invisible readers, and a
+	// participant who left is never verified again.
+	if !k.present[from] {
+		return nil, nil, true
+	}
 	switch m := m.(type) {
 	case e2ee.Announce:
 		out = k.onAnnounceLocked(from, m)
