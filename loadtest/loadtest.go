@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"sync"
 	"time"
 
 	"conclave/client"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // Config is one load test. Zero values are not defaults: Main fills them
@@ -112,6 +115,13 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 		URL: wsURL(cfg.URL), TLSConfig: cfg.TLS, Room: cfg.Room, Name: name,
 		Publish: client.Publish{Audio: publish, Video: publish && !cfg.AudioOnly},
 		Logger:  cfg.Logger.With("bot", name), Secret: cfg.Secret,
+		// Direct UDP only, loopback included: what is measured is forwarding,
+		// not the TURN relay or ICE-TCP. Without host candidates on loopback,
+		// bots next to the server reached it through its own TURN, which
+		// received and sent every copy a second time.
+		ICEServers:   []webrtc.ICEServer{},
+		ICEIPFilter:  func(net.IP) bool { return true },
+		NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6},
 	}
 	deadline := time.Now().Add(joinRetry)
 	for {

@@ -179,8 +179,19 @@ func newSettingEngine(cfg Config, lf logging.LoggerFactory) (webrtc.SettingEngin
 	if err != nil {
 		return se, nil, err
 	}
+	var bc *batchConn
+	if uc, ok := cfg.UDPConn.(*net.UDPConn); ok {
+		if bc, err = newBatchConn(uc); err != nil { // batch.go: one sendmmsg per forwarded packet
+			return se, nil, fmt.Errorf("media udp socket: %w", err)
+		}
+	}
 	// Nothing can fail from here on: the muxes start reading their sockets.
-	var udp udpMux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp-mux"), cfg.UDPConn)
+	var udp udpMux
+	if bc != nil {
+		udp = batchedMux{udpMux: webrtc.NewICEUDPMux(lf.NewLogger("ice-udp-mux"), bc), conn: bc}
+	} else {
+		udp = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp-mux"), cfg.UDPConn)
+	}
 	if addrs != nil {
 		udp = hostUDPMux{udpMux: udp, addrs: addrs}
 	}

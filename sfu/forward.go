@@ -86,8 +86,14 @@ func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 	u.cache.store(h.SequenceNumber, pkt)
 	now := u.now()
 	u.observeSpeech(h, now) // active speakers: reads the audio level only (speaker.go)
+	if u.batch != nil {
+		u.batch.begin()
+	}
 	for _, d := range *u.downs.Load() {
 		d.writeRTP(h, payload, now)
+	}
+	if u.batch != nil {
+		u.batch.end()
 	}
 }
 

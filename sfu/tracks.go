@@ -65,7 +65,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 	u := newUpTrack(upTrackParams{participantID: p.id, info: p.trackInfo(id, remote.Kind()),
 		ssrc: uint32(remote.SSRC()), codec: remote.Codec(), exts: receiver.GetParameters().HeaderExtensions,
 		writeRTCP: p.pc.WriteRTCP, now: p.sfu.now, keyframeInterval: p.sfu.cfg.KeyframeInterval,
-		metrics: p.sfu.metrics, bytesIn: &p.traffic.in})
+		metrics: p.sfu.metrics, bytesIn: &p.traffic.in, batch: p.sfu.sendBatcher()})
 	p.published[id] = u
 	p.sfu.metrics.upTracks.Inc()
 	p.startReaders(u, remote, receiverRTCP{receiver, remote.RID()})

@@ -41,6 +41,9 @@ type upTrackParams struct {
 	// bytesIn counts the payload bytes received, for the publisher's
 	// dashboard entry (nil: not counted).
 	bytesIn *atomic.Uint64
+	// batch sends each packet's copies together (batch.go); nil sends
+	// them one by one.
+	batch *batchConn
 }
 
 // UpTrack is media a participant publishes to us. Its reader goroutine
