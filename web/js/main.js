@@ -94,6 +94,8 @@ const hook = Object.freeze({
   hasSecret: () => app.secret !== null,
   e2ee: () => app.meeting?.e2eeStats() ?? Promise.resolve(null),
   security: () => ({ ...(app.meeting?.security ?? {}) }),
+  /** Drops the signaling socket as a network loss would (the reconnect test); the page resumes by itself. */
+  dropSocket: () => app.meeting?.dropSocket(),
   /** @param {'decrypt' | 'passthrough'} mode the negative control of the E2EE browser test */
   e2eeControl: (mode) => app.media?.setControl(mode),
   get pc() { return app.meeting?.pc ?? null; },

@@ -186,6 +186,11 @@ export class Meeting extends EventTarget {
     this.#render();
   }
 
+  /** Loses the signaling socket as a network failure would; the session resumes. */
+  dropSocket() {
+    this.#signal.reconnect();
+  }
+
   /** Leaves the meeting for good. */
   leave() {
     this.#signal.leave();
@@ -394,7 +399,9 @@ export class Meeting extends EventTarget {
 
   async #measureQuality() {
     if (!this.#peer || this.state !== 'joined') return;
+    const before = JSON.stringify([...this.#quality.levels]);
     this.#quality.sample(await inboundStats(this.#peer));
+    if (JSON.stringify([...this.#quality.levels]) !== before) this.#render();
   }
 
   async #toggleCamera() {

@@ -285,8 +285,15 @@ export class Grid extends EventTarget {
   /** @param {MouseEvent} ev */
   #onClick(ev) {
     const button = /** @type {HTMLElement} */ (ev.target).closest('button');
-    const tile = button?.closest('.tile');
-    if (!(tile instanceof HTMLElement) || !button) return;
+    const tile = /** @type {HTMLElement} */ (ev.target).closest('.tile');
+    if (!(tile instanceof HTMLElement)) return;
+    if (!button) {
+      // In the speaker view a small tile takes the large place when clicked.
+      if (this.#mode === 'speaker' && !tile.classList.contains('main')) {
+        this.dispatchEvent(new CustomEvent('pin', { detail: { key: tile.dataset.key } }));
+      }
+      return;
+    }
     if (button.classList.contains('tile-pin')) {
       this.dispatchEvent(new CustomEvent('pin', { detail: { key: tile.dataset.key } }));
     } else if (button.classList.contains('tile-full')) {

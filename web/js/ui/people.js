@@ -117,8 +117,7 @@ export class PeoplePanel extends EventTarget {
     this.#school.checked = m.schoolMode;
     this.#note.hidden = !m.schoolMode;
     this.#note.textContent = m.moderator ? t('schoolNoteModerator') : t('schoolHeld');
-    const sorted = [...m.people].sort(order);
-    this.#list.replaceChildren(...sorted.map((p) => this.#row(p, m)));
+    this.#renderRows([...m.people].sort(order), m);
     const hands = m.people.filter((p) => p.hand > 0).length;
     const waiting = m.moderator ? m.knocks.size : 0;
     this.#badge.textContent = String(hands + waiting);
@@ -126,6 +125,29 @@ export class PeoplePanel extends EventTarget {
     this.#button.title = hands > 0 ? `${t('people')} (${t('handsUp', { n: hands })})` : t('people');
     this.#renderKnocks(m);
     if (this.#menu.matches(':popover-open') && !m.people.some((p) => p.id === this.#menu.dataset.id)) this.#menu.hidePopover();
+  }
+
+  /**
+   * Updates the list in place: a row whose person did not change stays the
+   * same element, so a focused menu button keeps its focus while the
+   * meeting redraws (which it does on every speaker change).
+   * @param {Person[]} sorted
+   * @param {PeopleModel} m
+   */
+  #renderRows(sorted, m) {
+    /** @type {Map<string, HTMLElement>} */
+    const old = new Map();
+    for (const el of this.#list.children) old.set(/** @type {HTMLElement} */ (el).dataset.participantId ?? '', /** @type {HTMLElement} */ (el));
+    const rows = sorted.map((p) => {
+      const sig = JSON.stringify([p, m.moderator, m.schoolMode]);
+      const el = old.get(p.id);
+      if (el && el.dataset.sig === sig) return el;
+      const row = this.#row(p, m);
+      row.dataset.sig = sig;
+      return row;
+    });
+    const same = rows.length === this.#list.children.length && rows.every((r, i) => this.#list.children[i] === r);
+    if (!same) this.#list.replaceChildren(...rows);
   }
 
   /**
