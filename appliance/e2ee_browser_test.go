@@ -21,6 +21,8 @@ type e2eeStats struct {
 	Send struct{ Frames, OverheadBytes, Bytes int }
 	Recv map[string]struct{ Frames, Failures, UnknownKid, Dropped int }
 	CPU  struct{ SendMs, RecvMs, UptimeMs float64 }
+	// Sending is the key we encrypt with: its generation and ratchet step.
+	Sending struct{ Gen, Step int }
 }
 
 func (pp peerPage) e2ee() e2eeStats {
@@ -189,6 +191,24 @@ func TestBrowserMeetingE2EE(t *testing.T) {
 		waitRising(t, viewer, map[string][]string{ids["A"]: {"camera"}}, func(s inbound) float64 { return float64(s.FramesDecoded) })
 	})
 
+	t.Run("keys change when people come and go", func(t *testing.T) {
+		a0 := pages[0].e2ee().Sending
+		// C leaves: A and B move to a new generation that C never gets.
+		pages[2].p.Navigate("about:blank")
+		pages[0].p.WaitFor(`window.conclave.e2ee().then((s) => s.sending.gen > ` + fmt.Sprint(a0.Gen) + `)`)
+		a1 := pages[0].e2ee().Sending
+		t.Logf("after C left, A sends with generation %d (was %d)", a1.Gen, a0.Gen)
+		waitRising(t, pages[1], map[string][]string{ids["A"]: {"camera"}}, func(s inbound) float64 { return float64(s.FramesDecoded) })
+		// E joins with the link: A ratchets before giving E its key, and E decodes A.
+		e := peerPage{name: "E", p: b.NewPage(t)}
+		e.p.Navigate(fmt.Sprintf(room, "E") + good)
+		pages[0].p.WaitFor(`window.conclave.e2ee().then((s) => s.sending.step > ` + fmt.Sprint(a1.Step) + `)`)
+		t.Logf("after E joined, A sends with step %d of generation %d", pages[0].e2ee().Sending.Step, a1.Gen)
+		e.p.WaitFor(`window.conclave.participants().length === 4`)
+		waitRising(t, e, map[string][]string{ids["A"]: {"camera"}, ids["B"]: {"camera"}}, func(s inbound) float64 { return float64(s.FramesDecoded) })
+		checkPageClean(t, e)
+	})
+
 	t.Run("no key on the server", func(t *testing.T) {
 		// The keys never leave the browsers: not in the log (debug level), not
 		// in any file of the data directory.
@@ -208,7 +228,7 @@ func TestBrowserMeetingE2EE(t *testing.T) {
 		}
 	})
 
-	for _, pp := range pages {
+	for _, pp := range append(pages[:2:2], pages[3]) {
 		checkPageClean(t, pp)
 	}
 }
