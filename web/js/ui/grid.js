@@ -212,11 +212,6 @@ export class Grid extends EventTarget {
 
   /** Sizes the tiles for the current number, layout and space. */
   layout() {
-    const cs = getComputedStyle(this.#root);
-    const px = (/** @type {string} */ v) => parseFloat(v) || 0;
-    const width = this.#root.clientWidth - px(cs.paddingLeft) - px(cs.paddingRight);
-    const height = this.#root.clientHeight - px(cs.paddingTop) - px(cs.paddingBottom);
-    const gap = px(cs.columnGap) || GAP;
     const phone = innerWidth <= PHONE_MAX_W;
     const speaker = this.#mode === 'speaker' && this.#tiles.has(this.#main);
     const keys = [...this.#root.querySelectorAll(':scope > .tile')].map((el) => /** @type {HTMLElement} */ (el).dataset.key ?? '');
@@ -224,6 +219,13 @@ export class Grid extends EventTarget {
     const per = speaker ? (phone ? STRIP_PHONE : STRIP) : (phone ? PAGE_PHONE : PAGE);
     this.#pages = Math.max(1, Math.ceil(rest.length / per));
     this.#page = Math.min(this.#page, this.#pages - 1);
+    // The pager takes its room from the bottom of the grid (panels.css).
+    this.#root.classList.toggle('paged', this.#pages > 1);
+    const cs = getComputedStyle(this.#root);
+    const px = (/** @type {string} */ v) => parseFloat(v) || 0;
+    const width = this.#root.clientWidth - px(cs.paddingLeft) - px(cs.paddingRight);
+    const height = this.#root.clientHeight - px(cs.paddingTop) - px(cs.paddingBottom);
+    const gap = px(cs.columnGap) || GAP;
     const shown = new Set(rest.slice(this.#page * per, (this.#page + 1) * per));
     if (speaker) shown.add(this.#main);
     const changed = shown.size !== this.#shown.size || [...shown].some((k) => !this.#shown.has(k));
@@ -234,14 +236,13 @@ export class Grid extends EventTarget {
       /** @type {HTMLElement} */ (tile.el.querySelector('.tile-pin')).setAttribute('aria-pressed', String(speaker && key === this.#main));
     }
     this.#root.classList.toggle('speaker-view', speaker);
-    const pager = this.#pages > 1 ? 36 + gap : 0;
     if (speaker) {
       const stripH = rest.length === 0 ? 0 : Math.min(phone ? 90 : 140, Math.floor(height * 0.22));
       const main = bestLayout(1, width, height - stripH - (stripH ? gap : 0));
       const strip = bestLayout(Math.min(per, rest.length) || 1, width, stripH, TILE_ASPECT, gap);
       this.#set(1, main.width, main.height, strip.width, strip.height);
     } else {
-      const l = bestLayout(shown.size, width, height - pager, TILE_ASPECT, gap);
+      const l = bestLayout(shown.size, width, height, TILE_ASPECT, gap);
       this.#set(l.cols, l.width, l.height, l.width, l.height);
     }
     this.#renderPager();

@@ -1,0 +1,82 @@
+package appliance_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"conclave/client"
+	"conclave/internal/testenv"
+)
+
+// TestBrowserPagination: a browser in a meeting of ten E2EE bots shows a
+// page of tiles (9 on a large screen, 4 on a phone) with a pager, the next
+// page shows the others, and the tiles on screen show video.
+func TestBrowserPagination(t *testing.T) {
+	a := testenv.StartAppliance(t, testenv.Options{})
+	key := randomKey(t)
+	secret, err := base64.RawURLEncoding.DecodeString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		joinBot(t, a, "assembly", fmt.Sprintf("Bot %02d", i+1), func(c *client.Config) {
+			c.Secret = secret
+			c.Publish = client.Publish{Video: true}
+		})
+	}
+	pp := peerPage{"viewer", meetingBrowser(t, a).NewPage(t)}
+	pp.p.Do(chromedp.EmulateViewport(1280, 800))
+	pp.p.Navigate(a.URL + "/r/assembly?name=Viewer&autojoin=1&lang=en#k=" + key)
+	pp.p.WaitFor(`window.conclave.participants().length === 11 && window.conclave.security().state === "secure"`)
+
+	shown := func() []string { return testenv.Eval[[]string](pp.p, `window.conclave.room().shown`) }
+	pp.p.WaitFor(`!document.getElementById("pager").hidden && document.getElementById("page-label").textContent === "Page 1 of 2"`)
+	first := shown()
+	if len(first) != 9 {
+		t.Errorf("page 1 shows %d tiles, want 9", len(first))
+	}
+	pp.p.WaitFor(`[...document.querySelectorAll("#grid .tile:not([hidden]) video")].filter((v) => v.videoWidth > 0).length === 9`)
+	pp.p.Screenshot(screenshotPath(t, "pages-1-1280.png"))
+
+	classClick(pp, "#page-next")
+	pp.p.WaitFor(`document.getElementById("page-label").textContent === "Page 2 of 2"`)
+	second := shown()
+	if len(second) != 2 {
+		t.Errorf("page 2 shows %d tiles, want 2", len(second))
+	}
+	for _, k := range second {
+		if slices.Contains(first, k) {
+			t.Errorf("tile %s is on both pages", k)
+		}
+	}
+	pp.p.WaitFor(`[...document.querySelectorAll("#grid .tile:not([hidden]) video")].filter((v) => v.videoWidth > 0).length === 2`)
+	pp.p.Screenshot(screenshotPath(t, "pages-2-1280.png"))
+
+	pp.p.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	pp.p.WaitFor(`document.getElementById("page-label").textContent === "Page 2 of 3"`)
+	classClick(pp, "#page-prev")
+	pp.p.WaitFor(`document.getElementById("page-label").textContent === "Page 1 of 3" && window.conclave.room().shown.length === 4`)
+	pp.p.Screenshot(screenshotPath(t, "pages-390.png"))
+	out := testenv.Eval[[]string](pp.p, `[...document.querySelectorAll("#grid .tile:not([hidden]), #pager, #controls button")].filter((e) => {
+		const r = e.getBoundingClientRect();
+		return r.width > 0 && (r.left < -1 || r.top < -1 || r.right > innerWidth + 1 || r.bottom > innerHeight + 1);
+	}).map((e) => e.id || e.dataset.key)`)
+	if len(out) != 0 {
+		t.Errorf("outside the 390x844 viewport: %q", out)
+	}
+	overlap := testenv.Eval[bool](pp.p, `(() => {
+		const pager = document.getElementById("pager").getBoundingClientRect();
+		return [...document.querySelectorAll("#grid .tile:not([hidden])")].some((e) => {
+			const r = e.getBoundingClientRect();
+			return r.bottom > pager.top && r.top < pager.bottom && r.right > pager.left && r.left < pager.right;
+		});
+	})()`)
+	if overlap {
+		t.Error("the pager covers a tile")
+	}
+	checkPageClean(t, pp)
+}
