@@ -82,6 +82,12 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	if c.open.Load() == 0 || len(b) > maxPacketSize {
 		return c.WriteToUDPAddrPort(b, addr)
 	}
+	c.enqueue(b, addr)
+	return len(b), nil
+}
+
+// enqueue adds a copy of b to the batch being filled.
+func (c *batchConn) enqueue(b []byte, addr netip.AddrPort) {
 	c.mu.Lock()
 	for c.cur.n == maxBatch {
 		c.mu.Unlock()
@@ -93,7 +99,13 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	s.addrs[s.n] = addr
 	s.n++
 	c.mu.Unlock()
-	return len(b), nil
+	// The last batch may have ended between the caller's check of open and
+	// the append, its flush missing our datagram: then nobody else would
+	// send it soon. (If open is still set here, that batch's end comes
+	// after our append and sends it.)
+	if c.open.Load() == 0 {
+		c.flush()
+	}
 }
 
 // WriteTo implements net.PacketConn for callers without an AddrPort.

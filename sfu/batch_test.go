@@ -151,3 +151,17 @@ func BenchmarkBatchConn(b *testing.B) {
 		c.end()
 	}
 }
+
+// TestBatchConnLateWrite: a datagram queued just after the last batch
+// ended (its writer saw the batch open) still leaves at once, not with
+// some later batch.
+func TestBatchConnLateWrite(t *testing.T) {
+	b, r := batchPair(t, "udp4", "127.0.0.1:0", "udp4", "127.0.0.1:0")
+	to := r.LocalAddr().(*net.UDPAddr).AddrPort()
+	b.begin()
+	b.end()
+	b.enqueue(numbered(2, 1), to) // as WriteToAddrPort does after seeing open > 0
+	if got := receive(t, r, 1); got[0] != [2]int{2, 1} {
+		t.Fatalf("got %v", got)
+	}
+}
