@@ -26,6 +26,7 @@ import { Shortcuts } from './ui/shortcuts.js';
 import { SecurityView } from './ui/security.js';
 import { decodeSecret, KeyPrompt } from './ui/keyprompt.js';
 import { E2EEWorker, e2eeSupport } from './e2ee/transform.js';
+import { Embed } from './embed.js';
 
 /**
  * @typedef {object} Link
@@ -80,8 +81,48 @@ function createUI() {
   };
 }
 
-/** @type {{ meeting: Meeting | null, phase: string, secret: Uint8Array<ArrayBuffer> | null, media: E2EEWorker | null }} */
-const app = { meeting: null, phase: 'loading', secret: null, media: null };
+/**
+ * @type {{ meeting: Meeting | null, phase: string, secret: Uint8Array<ArrayBuffer> | null, media: E2EEWorker | null,
+ *   prejoin: Prejoin | null, prejoinReady: boolean, embed: Embed | null, joinAs: string }}
+ */
+const app = { meeting: null, phase: 'loading', secret: null, media: null, prejoin: null, prejoinReady: false, embed: null, joinAs: '' };
+
+/** Starts the embedding API when the page is in an iframe (docs/embed.md). */
+function startEmbed() {
+  app.embed = Embed.start({
+    // A join that comes before the pre-join screen is ready waits for it.
+    join: (name) => {
+      if (app.prejoinReady) app.prejoin?.joinAs(name);
+      else app.joinAs = name;
+    },
+    mute: (muted) => app.meeting?.setMicOn(!muted),
+    camera: (on) => app.meeting?.setCameraOn(on),
+    hand: (raised) => app.meeting?.setHand(raised),
+    leave: () => app.meeting?.leave(),
+  });
+}
+
+/**
+ * Tells the embedding page that we joined, and from then on who is in
+ * the meeting, whose hands are up, and when we leave.
+ * @param {Meeting} meeting
+ */
+function reportToEmbed(meeting) {
+  const embed = app.embed;
+  if (!embed) return;
+  const update = () => {
+    const people = meeting.participants().map((p) => ({
+      id: p.id, name: p.name, self: p.self, role: p.role, hand: p.hand,
+      muted: !p.tracks.some((t) => t.source === 'microphone' && !t.muted),
+    }));
+    embed.emit('participants', { participants: people });
+    embed.emit('hands', { hands: meeting.room().hands });
+  };
+  embed.emit('joined', { participantId: meeting.participants()[0].id, room: meeting.room().name });
+  update();
+  meeting.addEventListener('update', update);
+  meeting.addEventListener('closed', (ev) => embed.emit('left', /** @type {CustomEvent} */ (ev).detail));
+}
 
 /** The test hook: plain data only, nothing that changes the meeting. */
 const hook = Object.freeze({
@@ -132,6 +173,7 @@ async function startMeeting(link, local, name, ui, password = '') {
     ui.status.lobby(false);
   }
   app.phase = 'meeting';
+  reportToEmbed(meeting);
   ui.more.refresh({ audio: local.audioDeviceId, video: local.videoDeviceId, sink: '' });
   byId('prejoin', HTMLElement).hidden = true;
   byId('meeting', HTMLElement).hidden = false;
@@ -166,6 +208,7 @@ async function main() {
   const storage = browserStorage();
   await setupLanguage(storage);
   const ui = createUI();
+  startEmbed();
   new LanguagePicker(storage, () => app.meeting?.redraw());
   byId('rejoin-button', HTMLButtonElement).addEventListener('click', () => location.reload());
   if (link.room === '') {
@@ -209,6 +252,7 @@ async function main() {
   }
 
   const prejoin = new Prejoin(local, { room: link.room, name: link.name || loadDisplayName(storage) });
+  app.prejoin = prejoin;
   if (needs) prejoin.askPassword(serverErrorText(needs));
   prejoin.addEventListener('join', async (ev) => {
     const { name, password } = /** @type {CustomEvent<{ name: string, password: string }>} */ (ev).detail;
@@ -229,6 +273,8 @@ async function main() {
   });
   app.phase = 'prejoin';
   await prejoin.show();
+  app.prejoinReady = true;
+  if (app.joinAs) prejoin.joinAs(app.joinAs);
 }
 
 /** Refusals that a password typed on the pre-join screen may lift. */

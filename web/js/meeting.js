@@ -5,6 +5,9 @@
  * the stage renders, and control clicks into protocol messages.
  * The E2EE session turns the link's secret into keys and opens what
  * others send through the relay (chat and key messages).
+ *
+ * Events: `lobby` (the join waits for a moderator), `update` (after every
+ * redraw), `closed` (CustomEvent, detail {reason, code}).
  */
 import { Signal, signalURL } from './signal.js';
 import { E2EESession } from './e2ee/session.js';
@@ -181,6 +184,30 @@ export class Meeting extends EventTarget {
     });
   }
 
+  /**
+   * Turns our microphone on or off, as the button does (school mode may refuse).
+   * @param {boolean} on
+   */
+  setMicOn(on) {
+    if (on !== this.#local.micOn) this.#toggleMic();
+  }
+
+  /**
+   * Turns our camera on or off, as the button does.
+   * @param {boolean} on
+   */
+  setCameraOn(on) {
+    if (on !== this.#local.camOn) this.#toggleCamera();
+  }
+
+  /**
+   * Raises or lowers our hand.
+   * @param {boolean} up
+   */
+  setHand(up) {
+    this.#room.setHand(up);
+  }
+
   /** Draws the meeting again, as after a change of language. */
   redraw() {
     this.#render();
@@ -222,7 +249,7 @@ export class Meeting extends EventTarget {
   /** The room's state as plain data, for tests and the embedding API. */
   room() {
     const st = this.#room.state;
-    return { locked: st.locked, schoolMode: st.schoolMode, moderator: st.moderator, mayUnmute: st.mayUnmute,
+    return { name: this.#roomName, locked: st.locked, schoolMode: st.schoolMode, moderator: st.moderator, mayUnmute: st.mayUnmute,
       mayShare: st.mayShare, hands: st.handOrder(), knocks: [...st.knocks.keys()], speaker: st.speaker,
       layout: this.#layout, shown: [...this.#ui.grid.shown] };
   }
@@ -349,6 +376,7 @@ export class Meeting extends EventTarget {
   /** @param {{ reason: string, error: { code: string } | null }} d */
   #onClosed({ reason, error }) {
     this.state = 'ended';
+    this.dispatchEvent(new CustomEvent('closed', { detail: { reason, code: error?.code ?? '' } }));
     clearInterval(this.#qualityTimer);
     this.#e2ee.close();
     this.#peer?.close();
@@ -562,12 +590,8 @@ export class Meeting extends EventTarget {
     });
     this.#ui.more.set({ layout: this.#layout, screen: !!this.#screen, screenAvailable: canShareScreen() && st.mayShare });
     this.#ui.status.flags(st.locked, st.schoolMode);
-    this.#ui.people.render({
-      people: this.participants().map((p) => ({ id: p.id, name: p.name, self: p.self, role: p.role, hand: p.hand,
-        micOff: p.self ? !l.micOn || !l.audio : !p.tracks.some((tr) => tr.source === 'microphone' && !tr.muted),
-        canUnmute: p.self ? st.self.canUnmute : st.members.get(p.id)?.canUnmute ?? true,
-        canShare: p.self ? st.self.canShare : st.members.get(p.id)?.canShare ?? true })),
-      moderator: st.moderator, hasRoomState: st.hasRoomState, locked: st.locked, schoolMode: st.schoolMode, knocks: st.knocks,
-    });
+    // Views outside the page (the embedding API) redraw from this.
+    this.dispatchEvent(new Event('update'));
+    this.#ui.people.render(this.#room.peopleModel(this.participants(), !l.micOn || !l.audio));
   }
 }

@@ -200,6 +200,26 @@ export class RoomControl {
     }
   }
 
+  /**
+   * What the participants panel shows.
+   * @param {{ id: string, name: string, self: boolean, role: string, hand: number,
+   *   tracks: import('./signal.js').TrackInfo[] }[]} participants ourselves first
+   * @param {boolean} selfMicOff whether our microphone is off
+   * @returns {import('./ui/people.js').PeopleModel}
+   */
+  peopleModel(participants, selfMicOff) {
+    const s = this.state;
+    return {
+      people: participants.map((p) => {
+        const m = p.self ? s.self : s.members.get(p.id);
+        return { id: p.id, name: p.name, self: p.self, role: m?.role ?? 'participant', hand: p.hand,
+          micOff: p.self ? selfMicOff : !p.tracks.some((tr) => tr.source === 'microphone' && !tr.muted),
+          canUnmute: m?.canUnmute ?? true, canShare: m?.canShare ?? true };
+      }),
+      moderator: s.moderator, hasRoomState: s.hasRoomState, locked: s.locked, schoolMode: s.schoolMode, knocks: s.knocks,
+    };
+  }
+
   /** @param {string | null} to */
   #sendHand(to) {
     this.#o.seal({ kind: 'hand', raised: this.#handTs !== 0, ts: this.#handTs || Date.now() }, to);

@@ -101,6 +101,15 @@ export class Prejoin extends EventTarget {
     this.#name.setAttribute('aria-invalid', String(message !== '' && nameInvalid));
   }
 
+  /**
+   * Joins with this name, as if typed and submitted (the embedding API).
+   * @param {string} name
+   */
+  joinAs(name) {
+    this.#name.value = name.slice(0, DISPLAY_NAME_MAX);
+    this.#submit();
+  }
+
   #submit() {
     const name = this.#name.value.trim();
     if (name === '') {
