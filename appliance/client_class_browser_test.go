@@ -233,6 +233,25 @@ func TestBrowserClass(t *testing.T) {
 		teacher.p.Screenshot(screenshotPath(t, "class-speaker-1280.png"))
 	})
 
+	t.Run("connection check", func(t *testing.T) {
+		classClick(teacher, "#more-button")
+		classClick(teacher, "#netcheck-button")
+		teacher.p.WaitFor(`document.getElementById("netcheck-summary").dataset.verdict !== undefined`)
+		rows := testenv.Eval[[]string](teacher.p, `[...document.querySelectorAll("#netcheck-list li")].map((li) => li.textContent)`)
+		verdict := testenv.Eval[string](teacher.p, `document.getElementById("netcheck-summary").textContent`)
+		t.Logf("connection check: %q; %s", rows, verdict)
+		if len(rows) != 4 || verdict != "Your network is fine for meetings." {
+			t.Errorf("on loopback every way works: got %q, %q", rows, verdict)
+		}
+		for _, r := range rows {
+			if !strings.HasSuffix(r, ": works") {
+				t.Errorf("connection check row %q", r)
+			}
+		}
+		teacher.p.Screenshot(screenshotPath(t, "class-netcheck-1280.png"))
+		testenv.Eval[bool](teacher.p, `(document.getElementById("netcheck-dialog").close(), true)`)
+	})
+
 	t.Run("reconnect after the socket is cut", func(t *testing.T) {
 		before := ben.selfID()
 		testenv.Eval[bool](ben.p, `(window.conclave.dropSocket(), true)`)

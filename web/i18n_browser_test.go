@@ -151,6 +151,11 @@ func TestBrowserGermanHasNoEnglish(t *testing.T) {
 	p.Do(chromedp.KeyEvent("\x1b"))
 	click(p, "#chat-button")
 	checkNoEnglish(t, p, english, "chat")
+	click(p, "#more-button")
+	click(p, "#netcheck-button")
+	p.WaitFor(`document.getElementById("netcheck-summary").dataset.verdict !== undefined`)
+	checkNoEnglish(t, p, english, "connection check")
+	p.Do(chromedp.KeyEvent("\x1b"))
 
 	// Switching the language in the meeting redraws it at once.
 	click(p, "#more-button")

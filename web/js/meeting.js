@@ -20,6 +20,8 @@ import { t } from './i18n.js';
 import { renderStage } from './ui/stage.js';
 import { RoomControl } from './roomcontrol.js';
 import { QualityMeter } from './quality.js';
+import { checkNetwork } from './netcheck.js';
+import { showNetCheck } from './ui/netview.js';
 
 /** @typedef {import('./signal.js').ParticipantInfo} ParticipantInfo */
 /** @typedef {import('./signal.js').TrackInfo} TrackInfo */
@@ -79,6 +81,8 @@ export class Meeting extends EventTarget {
   /** @type {'grid' | 'speaker'} */ #layout = 'grid';
   #pinned = '';
   #sinkId = '';
+  /** @type {RTCIceServer[]} the welcome's, for the connection check */
+  #iceServers = [];
   #quality = new QualityMeter();
   /** @type {ReturnType<typeof setInterval> | undefined} */ #qualityTimer;
 
@@ -146,7 +150,9 @@ export class Meeting extends EventTarget {
     c.addEventListener('hand', () => this.#room.setHand(!this.#room.handRaised));
     this.#ui.chat.addEventListener('send', (ev) => this.#sendChat(/** @type {CustomEvent} */ (ev).detail.text));
     this.#wireViews();
-    this.#qualityTimer = setInterval(() => this.#measureQuality(), QUALITY_EVERY_MS);
+    this.#qualityTimer = setInterval(async () => {
+      if (this.#peer && this.state === 'joined' && this.#quality.sample(await inboundStats(this.#peer))) this.#render();
+    }, QUALITY_EVERY_MS);
     this.#render();
   }
 
@@ -171,6 +177,7 @@ export class Meeting extends EventTarget {
     });
     on(ui.more, 'screen', () => this.#toggleScreen());
     on(ui.more, 'help', () => ui.shortcuts.showHelp());
+    on(ui.more, 'netcheck', () => showNetCheck(checkNetwork(this.#iceServers, this.pc)));
     on(ui.grid, 'pin', (d) => {
       this.#pinned = this.#pinned === d.key ? '' : d.key;
       this.#render();
@@ -310,6 +317,7 @@ export class Meeting extends EventTarget {
     this.#ui.status.banner('');
     this.#selfId = w.participantId;
     this.#room.welcome(w, this.#name);
+    this.#iceServers = /** @type {RTCIceServer[]} */ (w.iceServers ?? []);
     // School mode holds our microphone: start muted rather than be refused.
     if (!this.#room.state.mayUnmute) this.#local.setMic(false);
     this.#roster.clear();
@@ -423,13 +431,6 @@ export class Meeting extends EventTarget {
       this.#ui.status.toast(t('deviceSwitchFailed'));
     }
     this.#render();
-  }
-
-  async #measureQuality() {
-    if (!this.#peer || this.state !== 'joined') return;
-    const before = JSON.stringify([...this.#quality.levels]);
-    this.#quality.sample(await inboundStats(this.#peer));
-    if (JSON.stringify([...this.#quality.levels]) !== before) this.#render();
   }
 
   async #toggleCamera() {

@@ -29,10 +29,13 @@ export class QualityMeter {
   #prev = new Map();
 
   /**
-   * Takes a new sample of every received track (peer.js inboundStats).
+   * Takes a new sample of every received track (peer.js inboundStats);
+   * returns whether any participant's quality changed.
    * @param {{ mid: string, participantId: string, packetsReceived: number, packetsLost?: number, jitter?: number }[]} stats
+   * @returns {boolean}
    */
   sample(stats) {
+    const before = JSON.stringify([...this.levels]);
     /** @type {Map<string, { received: number, lost: number, jitter: number }>} */
     const sums = new Map();
     /** @type {Map<string, { received: number, lost: number }>} */
@@ -50,5 +53,6 @@ export class QualityMeter {
     }
     this.#prev = next;
     this.levels = new Map([...sums].map(([id, s]) => [id, rate(s.received, s.lost, s.jitter)]));
+    return JSON.stringify([...this.levels]) !== before;
   }
 }

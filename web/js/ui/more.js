@@ -1,12 +1,13 @@
 // @ts-check
 /**
  * The "More" sheet: layout (grid or speaker), camera, microphone and
- * speaker choice during the call, language, and the shortcut list. On
+ * speaker choice during the call, language, the connection check and
+ * the shortcut list. On
  * phones it also holds what the control bar has no room for (reactions,
  * screen sharing).
  *
  * Events (CustomEvent): `layout` {mode}, `device` {kind: 'audio' |
- * 'video', deviceId}, `sink` {deviceId}, `screen`, `help`.
+ * 'video', deviceId}, `sink` {deviceId}, `screen`, `help`, `netcheck`.
  */
 import { listDevices } from '../media.js';
 import { byId, fillDeviceSelect } from './dom.js';
@@ -33,6 +34,10 @@ export class MoreSheet extends EventTarget {
     byId('help-button', HTMLButtonElement).addEventListener('click', () => {
       this.#panel.hidePopover();
       this.#emit('help');
+    });
+    byId('netcheck-button', HTMLButtonElement).addEventListener('click', () => {
+      this.#panel.hidePopover();
+      this.#emit('netcheck');
     });
     this.#panel.addEventListener('toggle', (ev) => {
       if (/** @type {ToggleEvent} */ (ev).newState === 'open') this.refresh();
