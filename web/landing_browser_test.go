@@ -299,14 +299,14 @@ func TestBrowserRoomLink(t *testing.T) {
 			{origin + "/r/brisk-otter-42#k=abc", origin + "/r/brisk-otter-42#k=abc", ""},
 			{origin + "/r/brisk-otter-42/?name=Ada&autojoin=1#k=abc", origin + "/r/brisk-otter-42?name=Ada&autojoin=1#k=abc", ""},
 			{"/r/abc#k=1", origin + "/r/abc#k=1", ""},
-			{"", "", "Enter a room name"},
-			{"bad room!", "", "1 to 64 letters"},
-			{"javascript:alert(1)", "", "1 to 64 letters"},
-			{"https://evil.example/r/x#k=1", "", "another server (evil.example)"},
-			{origin + "/admin/", "", "not a meeting link"},
-			{origin + "/r/a/b", "", "not a meeting link"},
-			{origin + "/r/bad%20name", "", "1 to 64 letters"},
-			{origin + "/r/%E0%A4%A", "", "1 to 64 letters"},
+			{"", "", "joinEmpty"},
+			{"bad room!", "", "joinBadRoom"},
+			{"javascript:alert(1)", "", "joinBadRoom"},
+			{"https://evil.example/r/x#k=1", "", "joinOtherServer"},
+			{origin + "/admin/", "", "joinNotMeetingLink"},
+			{origin + "/r/a/b", "", "joinNotMeetingLink"},
+			{origin + "/r/bad%20name", "", "joinBadRoom"},
+			{origin + "/r/%E0%A4%A", "", "joinBadRoom"},
 		}
 		for _, tt := range tests {
 			var got struct{ URL, Error string }

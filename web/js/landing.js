@@ -2,10 +2,12 @@
 /**
  * Entry module of the landing page: start a meeting, or join one by room
  * name or pasted link. The display name typed here is remembered for the
- * meeting client.
+ * meeting client. Its words come from i18n/LANG.json, like the meeting's.
  */
 import { meetingURL, parseJoinInput, randomRoomName, randomSecret } from './lib/roomlink.js';
-import { browserStorage, loadDisplayName, saveDisplayName } from './lib/prefs.js';
+import { browserStorage, loadDisplayName, loadLanguage, saveDisplayName } from './lib/prefs.js';
+import { chooseLanguage, load, t, translateDOM } from './i18n.js';
+import { LanguagePicker } from './ui/language.js';
 
 /**
  * Returns the element with the given id, which the page must have.
@@ -20,7 +22,7 @@ function element(id, type) {
   return el;
 }
 
-function main() {
+async function main() {
   const name = element('display-name', HTMLInputElement);
   const start = element('start', HTMLButtonElement);
   const form = element('join-form', HTMLFormElement);
@@ -50,13 +52,20 @@ function main() {
     ev.preventDefault();
     const target = parseJoinInput(join.value, location.origin);
     if ('error' in target) {
-      showError(target.error);
+      showError(t(target.error, { host: target.host ?? '' }));
       join.focus();
       return;
     }
     saveDisplayName(storage, name.value);
     location.assign(target.url);
   });
+
+  // The page works in English meanwhile: typing is not lost while the
+  // translation loads.
+  const asked = new URLSearchParams(location.search).get('lang') ?? loadLanguage(storage);
+  await load(chooseLanguage(navigator.languages, asked));
+  translateDOM(document);
+  new LanguagePicker(storage, () => {});
 }
 
 main();

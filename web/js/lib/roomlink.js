@@ -134,13 +134,13 @@ export function validRoomName(input) {
   return ROOM_NAME_RE.test(normalizeRoomName(input));
 }
 
-/** Message shown for a room name that validRoomName refuses. */
-export const ROOM_NAME_RULE =
-  'A room name has 1 to 64 letters, digits, dashes (-) or underscores (_).';
+/** Translation key (i18n/LANG.json) of the rule validRoomName enforces. */
+export const ROOM_NAME_RULE = 'joinBadRoom';
 
 /**
  * @typedef {{ url: string, room: string }} JoinTarget
- * @typedef {{ error: string }} JoinError
+ * @typedef {{ error: string, host?: string }} JoinError error is a translation key
+ *   (i18n/LANG.json); host names the other server of joinOtherServer
  */
 
 /**
@@ -155,7 +155,7 @@ export const ROOM_NAME_RULE =
  */
 export function parseJoinInput(input, origin) {
   const text = input.trim();
-  if (text === '') return { error: 'Enter a room name or paste a meeting link.' };
+  if (text === '') return { error: 'joinEmpty' };
   if (!text.includes('/')) {
     const room = normalizeRoomName(text);
     if (!ROOM_NAME_RE.test(room)) return { error: ROOM_NAME_RULE };
@@ -166,13 +166,13 @@ export function parseJoinInput(input, origin) {
   try {
     url = new URL(text, origin);
   } catch {
-    return { error: 'That is not a meeting link.' };
+    return { error: 'joinNotLink' };
   }
   if (url.origin !== origin) {
-    return { error: `That link is for another server (${url.host}). Open it in the address bar instead.` };
+    return { error: 'joinOtherServer', host: url.host };
   }
   const m = /^\/r\/([^/]+)\/?$/.exec(url.pathname);
-  if (!m) return { error: 'That is not a meeting link: it should look like /r/room-name#k=…' };
+  if (!m) return { error: 'joinNotMeetingLink' };
   let room;
   try {
     room = decodeURIComponent(m[1]);
