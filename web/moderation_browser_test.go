@@ -24,7 +24,7 @@ func moderatorWelcome(c *fakeConn, room map[string]any) {
 	c.send(map[string]any{"type": "welcome", "v": 1, "participantId": "p_ada", "index": 1, "resumeToken": "tok",
 		"resumed": false, "iceServers": []any{}, "participants": []any{bob, cy},
 		"limits": map[string]any{"maxParticipants": 100, "maxTracks": 4, "maxMessageBytes": 65536},
-		"room": room, "self": map[string]any{"id": "p_ada", "name": "Ada", "index": 1, "role": "moderator",
+		"room":   room, "self": map[string]any{"id": "p_ada", "name": "Ada", "index": 1, "role": "moderator",
 			"canUnmute": true, "canShare": true, "tracks": []any{}}})
 }
 
@@ -157,7 +157,7 @@ func TestBrowserSchoolModeParticipant(t *testing.T) {
 	c.send(map[string]any{"type": "welcome", "v": 1, "participantId": "p_pu", "index": 2, "resumeToken": "tok",
 		"resumed": false, "iceServers": []any{}, "participants": []any{teacher},
 		"limits": map[string]any{"maxParticipants": 100, "maxTracks": 4, "maxMessageBytes": 65536},
-		"room": map[string]any{"locked": false, "schoolMode": true},
+		"room":   map[string]any{"locked": false, "schoolMode": true},
 		"self": map[string]any{"id": "p_pu", "name": "Pupil", "index": 2, "role": "participant",
 			"canUnmute": false, "canShare": false, "tracks": []any{}}})
 	pub, _ := c.readType("publish")

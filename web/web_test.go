@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -343,15 +344,32 @@ func FuzzValidRoomName(f *testing.F) {
 	})
 }
 
-// TestEveryProtocolErrorHasText checks that each error code of
-// docs/protocol.md has its own words in js/ui/text.js, so that people see
-// what happened rather than a code or a generic message.
-func TestEveryProtocolErrorHasText(t *testing.T) {
-	doc, err := os.ReadFile("../docs/protocol.md")
+// words reads the flat strings of the embedded i18n/LANG.json.
+func words(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	b, err := fs.ReadFile(files, "i18n/"+lang+".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := fs.ReadFile(files, "js/ui/text.js")
+	var all map[string]any
+	if err := json.Unmarshal(b, &all); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range all {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// TestEveryProtocolErrorHasText checks that each error code of
+// docs/protocol.md has its own words, "err.CODE", in every language of
+// i18n/ (js/ui/text.js looks them up), so that people see what happened
+// rather than a code or a generic message.
+func TestEveryProtocolErrorHasText(t *testing.T) {
+	doc, err := os.ReadFile("../docs/protocol.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,8 +379,10 @@ func TestEveryProtocolErrorHasText(t *testing.T) {
 	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
 		for _, c := range code.FindAllStringSubmatch(m[1], -1) {
 			n++
-			if !regexp.MustCompile(`(?m)^\s*'?` + regexp.QuoteMeta(c[1]) + `'?: '`).Match(text) {
-				t.Errorf("error code %q of docs/protocol.md has no text in js/ui/text.js", c[1])
+			for _, lang := range []string{"en", "de"} {
+				if words(t, lang)["err."+c[1]] == "" {
+					t.Errorf("error code %q of docs/protocol.md has no text in i18n/%s.json", c[1], lang)
+				}
 			}
 		}
 	}
