@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"conclave/internal/testenv"
 )
@@ -78,6 +79,22 @@ func TestBrowserModeration(t *testing.T) {
 		click(p, `#people-list button.person-more[data-id="p_bob"]`)
 		p.WaitFor(`document.getElementById("person-menu").matches(":popover-open")`)
 		p.Screenshot(screenshotPath(t, "moderation-menu-1280.png"))
+		// Keyboard: the first item has the focus, arrows move it, Escape
+		// closes the menu only and gives the focus back to its button.
+		focused := `document.activeElement.dataset.action ?? document.activeElement.className`
+		if got := testenv.Eval[string](p, focused); got != "mute" {
+			t.Errorf("menu opened: focus on %q, want the first item", got)
+		}
+		p.Do(chromedp.KeyEvent(kb.ArrowDown))
+		if got := testenv.Eval[string](p, focused); got != "promote" {
+			t.Errorf("after ArrowDown: focus on %q, want promote", got)
+		}
+		p.Do(chromedp.KeyEvent(kb.Escape))
+		p.WaitFor(`!document.getElementById("person-menu").matches(":popover-open")`)
+		if !testenv.Eval[bool](p, `!document.getElementById("people-panel").hidden && document.activeElement.matches('button.person-more[data-id="p_bob"]')`) {
+			t.Errorf("after Escape: panel hidden or focus on %q", testenv.Eval[string](p, `document.activeElement.outerHTML.slice(0, 80)`))
+		}
+		click(p, `#people-list button.person-more[data-id="p_bob"]`)
 		click(p, `#person-menu button[data-action="mute"]`)
 		expect(t, c, "moderate", map[string]any{"action": "mute", "participantId": "p_bob"})
 		personAction(p, "p_bob", "promote")
@@ -116,14 +133,11 @@ func TestBrowserModeration(t *testing.T) {
 		if out := outsideViewport(p, "#people-panel, #person-menu, #person-menu button, #controls button"); len(out) != 0 {
 			t.Errorf("outside the 390x844 viewport: %q", out)
 		}
-		p.Do(chromedp.KeyEvent("\x1b"))
+		p.Do(chromedp.KeyEvent(kb.Escape))
 	})
 
 	t.Run("end for all", func(t *testing.T) {
 		p.Do(chromedp.EmulateViewport(1280, 800))
-		// Escape closed the menu and the panel.
-		p.WaitFor(`document.getElementById("people-panel").hidden`)
-		click(p, "#people-button")
 		click(p, "#end-all")
 		click(p, "#confirm-ok")
 		expect(t, c, "end-meeting", nil)

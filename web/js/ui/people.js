@@ -84,6 +84,14 @@ export class PeoplePanel extends EventTarget {
       this.#menu.hidePopover();
       this.#act(/** @type {string} */ (b.dataset.action), /** @type {string} */ (this.#menu.dataset.id));
     });
+    this.#menu.addEventListener('keydown', (ev) => this.#menuKey(ev));
+    // A closed menu gives the focus back to the button that opened it,
+    // also when a redraw replaced that button meanwhile.
+    this.#menu.addEventListener('toggle', (ev) => {
+      const lost = document.activeElement === document.body || this.#menu.contains(document.activeElement);
+      if (/** @type {ToggleEvent} */ (ev).newState !== 'closed' || !lost) return;
+      /** @type {HTMLElement | null} */ (this.#list.querySelector(`button.person-more[data-id="${CSS.escape(this.#menu.dataset.id ?? '')}"]`))?.focus();
+    });
     this.#knocks.addEventListener('click', (ev) => {
       const b = /** @type {HTMLElement} */ (ev.target).closest('button[data-knock]');
       if (b instanceof HTMLButtonElement) this.#emit(/** @type {string} */ (b.dataset.knock), { id: b.dataset.id });
@@ -221,6 +229,20 @@ export class PeoplePanel extends EventTarget {
     this.#menu.style.left = `${Math.max(8, Math.min(r.right - w, innerWidth - w - 8))}px`;
     this.#menu.style.top = `${r.bottom + h + 8 > innerHeight ? Math.max(8, r.top - h - 4) : r.bottom + 4}px`;
     /** @type {HTMLElement | null} */ (this.#menu.querySelector('button'))?.focus();
+  }
+
+  /**
+   * Arrow keys, Home and End move through the menu, as in any menu.
+   * @param {KeyboardEvent} ev
+   */
+  #menuKey(ev) {
+    const items = /** @type {HTMLElement[]} */ ([...this.#menu.querySelectorAll('button')]);
+    const i = items.indexOf(/** @type {HTMLElement} */ (document.activeElement));
+    /** @type {Record<string, number>} */
+    const next = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 };
+    if (!(ev.key in next) || items.length === 0) return;
+    ev.preventDefault();
+    items[(next[ev.key] + items.length) % items.length].focus();
   }
 
   /**

@@ -26,7 +26,7 @@ export class Shortcuts extends EventTarget {
   #onKey(ev) {
     if (ev.ctrlKey || ev.altKey || ev.metaKey || ev.isComposing || ev.repeat) return;
     const target = /** @type {HTMLElement} */ (ev.target);
-    if (target.closest('input, textarea, select, [contenteditable], dialog')) return;
+    if (target.closest('input, textarea, select, [contenteditable], dialog, [popover]')) return;
     if (byId('meeting', HTMLElement).hidden) return;
     /** @type {Record<string, string>} */
     const keys = { m: 'mic', v: 'camera', h: 'hand', Escape: 'escape' };
