@@ -144,6 +144,22 @@ func TestBrowserClass(t *testing.T) {
 			t.Errorf("Ada sees Cleo's hand as %q, want ✋ 2", got)
 		}
 		teacher.p.Screenshot(screenshotPath(t, "class-hands-1280.png"))
+
+		// The teacher lowers Ben's hand, then all hands.
+		classPersonAction(teacher, ids["Ben"], "lower-hand")
+		for _, pp := range all {
+			pp.p.WaitFor(`JSON.stringify(window.conclave.room().hands) === ` + jsQuote(fmt.Sprintf(`["%s"]`, ids["Cleo"])))
+		}
+		ben.p.WaitFor(`document.getElementById("hand-button").getAttribute("aria-pressed") === "false"`)
+		classClick(teacher, "#lower-all")
+		for _, pp := range all {
+			pp.p.WaitFor(`window.conclave.room().hands.length === 0`)
+		}
+		// Up again, for the screenshots that follow.
+		classClick(ben, "#hand-button")
+		cleo.p.WaitFor(`window.conclave.room().hands.length === 1`)
+		cleo.p.Do(chromedp.KeyEvent("h"))
+		teacher.p.WaitFor(`window.conclave.room().hands.length === 2`)
 	})
 
 	t.Run("reactions", func(t *testing.T) {
@@ -229,6 +245,10 @@ func TestBrowserClass(t *testing.T) {
 		teacher.p.Do(chromedp.SetValue(chromedp.CSS("#layout-select"), "speaker"))
 		testenv.Eval[bool](teacher.p, `document.getElementById("layout-select").dispatchEvent(new Event("change"))`)
 		teacher.p.WaitFor(`document.getElementById("grid").classList.contains("speaker-view")`)
+		classClick(teacher, "#hide-self")
+		teacher.p.WaitFor(`!document.querySelector('#grid .tile.self[data-source="camera"]')`)
+		classClick(teacher, "#hide-self")
+		teacher.p.WaitFor(`!!document.querySelector('#grid .tile.self[data-source="camera"]')`)
 		testenv.Eval[bool](teacher.p, `(document.getElementById("more-panel").hidePopover(), true)`)
 		teacher.p.Screenshot(screenshotPath(t, "class-speaker-1280.png"))
 	})

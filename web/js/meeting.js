@@ -22,6 +22,7 @@ import { RoomControl } from './roomcontrol.js';
 import { QualityMeter } from './quality.js';
 import { checkNetwork } from './netcheck.js';
 import { showNetCheck } from './ui/netview.js';
+import { ViewState } from './ui/viewstate.js';
 
 /** @typedef {import('./signal.js').ParticipantInfo} ParticipantInfo */
 /** @typedef {import('./signal.js').TrackInfo} TrackInfo */
@@ -78,9 +79,7 @@ export class Meeting extends EventTarget {
   /** @type {import('./ui/security.js').SecurityState} */
   security = { state: 'waiting', emoji: '', digits: '', mismatched: [] };
   /** @type {RoomControl} */ #room;
-  /** @type {'grid' | 'speaker'} */ #layout = 'grid';
-  #pinned = '';
-  #sinkId = '';
+  #view = new ViewState();
   /** @type {RTCIceServer[]} the welcome's, for the connection check */
   #iceServers = [];
   #quality = new QualityMeter();
@@ -161,27 +160,15 @@ export class Meeting extends EventTarget {
     const ui = this.#ui;
     /** @type {(target: EventTarget, type: string, fn: (detail: any) => void) => void} */
     const on = (target, type, fn) => target.addEventListener(type, (ev) => fn(/** @type {CustomEvent} */ (ev).detail));
-    for (const type of ['moderate', 'ask-unmute', 'admit', 'deny', 'mute-all', 'lock', 'school', 'end-all']) {
+    for (const type of ['moderate', 'ask-unmute', 'lower-hand', 'lower-all', 'admit', 'deny', 'mute-all', 'lock', 'school', 'end-all']) {
       on(ui.people, type, (d) => this.#room.command(type, d));
     }
     on(ui.reactions, 'react', (d) => this.#room.react(d.emoji));
-    on(ui.more, 'layout', (d) => {
-      this.#layout = d.mode === 'speaker' ? 'speaker' : 'grid';
-      this.#pinned = '';
-      this.#render();
-    });
+    this.#view.listen(ui.more, ui.grid, ui.audio, () => this.#render());
     on(ui.more, 'device', (d) => this.#switchDevice(d.kind, d.deviceId));
-    on(ui.more, 'sink', (d) => {
-      this.#sinkId = d.deviceId;
-      ui.audio.setSink(d.deviceId);
-    });
     on(ui.more, 'screen', () => this.#toggleScreen());
     on(ui.more, 'help', () => ui.shortcuts.showHelp());
     on(ui.more, 'netcheck', () => showNetCheck(checkNetwork(this.#iceServers, this.pc)));
-    on(ui.grid, 'pin', (d) => {
-      this.#pinned = this.#pinned === d.key ? '' : d.key;
-      this.#render();
-    });
     on(ui.shortcuts, 'mic', () => this.#toggleMic());
     on(ui.shortcuts, 'camera', () => this.#toggleCamera());
     on(ui.shortcuts, 'hand', () => this.#room.setHand(!this.#room.handRaised));
@@ -258,7 +245,7 @@ export class Meeting extends EventTarget {
     const st = this.#room.state;
     return { name: this.#roomName, locked: st.locked, schoolMode: st.schoolMode, moderator: st.moderator, mayUnmute: st.mayUnmute,
       mayShare: st.mayShare, hands: st.handOrder(), knocks: [...st.knocks.keys()], speaker: st.speaker,
-      layout: this.#layout, shown: [...this.#ui.grid.shown] };
+      layout: this.#view.layout, shown: [...this.#ui.grid.shown] };
   }
 
   #listen() {
@@ -580,8 +567,9 @@ export class Meeting extends EventTarget {
       hand: (pid) => st.handNumber(pid),
       speaker: st.speaker,
       quality: this.#quality.levels,
-      layout: this.#layout,
-      pinned: this.#pinned,
+      layout: this.#view.layout,
+      pinned: this.#view.pinned,
+      hideSelf: this.#view.hideSelf,
     });
     this.#updateSecurity();
     this.#ui.controls.set({
@@ -589,7 +577,7 @@ export class Meeting extends EventTarget {
       screen: !!this.#screen, screenAvailable: canShareScreen(),
       hand: this.#room.handRaised, micHeld: !st.mayUnmute, screenHeld: !st.mayShare,
     });
-    this.#ui.more.set({ layout: this.#layout, screen: !!this.#screen, screenAvailable: canShareScreen() && st.mayShare });
+    this.#ui.more.set({ layout: this.#view.layout, screen: !!this.#screen, screenAvailable: canShareScreen() && st.mayShare });
     this.#ui.status.flags(st.locked, st.schoolMode);
     // Views outside the page (the embedding API) redraw from this.
     this.dispatchEvent(new Event('update'));

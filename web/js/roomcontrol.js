@@ -5,7 +5,10 @@
  * messages other than chat: raised hands, reactions and a moderator's
  * request to unmute (docs/e2ee.md bodies). It keeps a RoomState, turns
  * server messages and opened E2EE messages into it, and turns clicks of
- * the participants panel into protocol messages. The Meeting owns it and
+ * the participants panel into protocol messages. Besides the bodies of
+ * docs/e2ee.md it sends and obeys `{"kind":"ask-unmute"}` and
+ * `{"kind":"lower-hand"}`, each honoured only from a moderator (to one
+ * participant, or lower-hand to everyone: "lower all hands"). The Meeting owns it and
  * redraws after each change (onChange).
  */
 import { REACTIONS, RoomState } from './roomstate.js';
@@ -162,6 +165,9 @@ export class RoomControl {
       this.#o.announce(t('reactionAnnounce', { name, emoji: body.emoji }));
     } else if (body.kind === 'ask-unmute' && s.members.get(from)?.role === 'moderator') {
       this.#o.toast(t('askedToUnmute'));
+    } else if (body.kind === 'lower-hand' && s.members.get(from)?.role === 'moderator' && this.handRaised) {
+      this.setHand(false);
+      this.#o.toast(t('handLoweredByModerator'));
     }
   }
 
@@ -177,7 +183,12 @@ export class RoomControl {
         if (s.mayModerate(d.id)) this.#o.send({ type: 'moderate', action: d.action, participantId: d.id });
         break;
       case 'ask-unmute':
-        if (s.mayModerate(d.id)) this.#o.seal({ kind: 'ask-unmute' }, d.id);
+      case 'lower-hand':
+        if (s.mayModerate(d.id)) this.#o.seal({ kind: type }, d.id);
+        break;
+      case 'lower-all':
+        // One message to everyone: whoever has a hand up lowers it.
+        if (s.moderator) this.#o.seal({ kind: 'lower-hand' });
         break;
       case 'admit':
       case 'deny':

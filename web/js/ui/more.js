@@ -7,7 +7,8 @@
  * screen sharing).
  *
  * Events (CustomEvent): `layout` {mode}, `device` {kind: 'audio' |
- * 'video', deviceId}, `sink` {deviceId}, `screen`, `help`, `netcheck`.
+ * 'video', deviceId}, `sink` {deviceId}, `screen`, `help`, `netcheck`,
+ * `hide-self` {on}.
  */
 import { listDevices } from '../media.js';
 import { byId, fillDeviceSelect } from './dom.js';
@@ -20,6 +21,7 @@ export class MoreSheet extends EventTarget {
   #mic = byId('mic-switch', HTMLSelectElement);
   #sink = byId('speaker-switch', HTMLSelectElement);
   #screen = byId('more-screen', HTMLButtonElement);
+  #hideSelf = byId('hide-self', HTMLInputElement);
 
   constructor() {
     super();
@@ -27,6 +29,7 @@ export class MoreSheet extends EventTarget {
     this.#cam.addEventListener('change', () => this.#emit('device', { kind: 'video', deviceId: this.#cam.value }));
     this.#mic.addEventListener('change', () => this.#emit('device', { kind: 'audio', deviceId: this.#mic.value }));
     this.#sink.addEventListener('change', () => this.#emit('sink', { deviceId: this.#sink.value }));
+    this.#hideSelf.addEventListener('change', () => this.#emit('hide-self', { on: this.#hideSelf.checked }));
     this.#screen.addEventListener('click', () => {
       this.#panel.hidePopover();
       this.#emit('screen');

@@ -8,7 +8,7 @@
  *
  * Events (CustomEvent, detail as named): `moderate` {action, id} with
  * action mute | remove | promote | allow-unmute | allow-screen;
- * `ask-unmute` {id}; `admit` {id}; `deny` {id}; `mute-all`; `lock`
+ * `ask-unmute` {id}; `lower-hand` {id}; `lower-all`; `admit` {id}; `deny` {id}; `mute-all`; `lock`
  * {locked}; `school` {on}; `end-all`. The meeting sends them and the
  * server's answer comes back through render(), so the panel never shows
  * a state that did not happen.
@@ -63,6 +63,7 @@ export class PeoplePanel extends EventTarget {
     this.#button.addEventListener('click', () => this.toggle());
     byId('people-close', HTMLButtonElement).addEventListener('click', () => this.toggle(false));
     byId('mute-all', HTMLButtonElement).addEventListener('click', () => this.#emit('mute-all'));
+    byId('lower-all', HTMLButtonElement).addEventListener('click', () => this.#emit('lower-all'));
     byId('end-all', HTMLButtonElement).addEventListener('click', async () => {
       if (await confirmAction(t('confirmEnd'), t('endForAll'))) this.#emit('end-all');
     });
@@ -127,6 +128,7 @@ export class PeoplePanel extends EventTarget {
     this.#note.textContent = m.moderator ? t('schoolNoteModerator') : t('schoolHeld');
     this.#renderRows([...m.people].sort(order), m);
     const hands = m.people.filter((p) => p.hand > 0).length;
+    byId('lower-all', HTMLButtonElement).hidden = hands === 0;
     const waiting = m.moderator ? m.knocks.size : 0;
     this.#badge.textContent = String(hands + waiting);
     this.#badge.hidden = hands + waiting === 0;
@@ -209,6 +211,7 @@ export class PeoplePanel extends EventTarget {
     else items.push(['ask-unmute', t('askUnmute')]);
     if (m.schoolMode && p.role !== 'moderator' && !p.canUnmute) items.push(['allow-unmute', t('allowUnmute')]);
     if (m.schoolMode && p.role !== 'moderator' && !p.canShare) items.push(['allow-screen', t('allowScreen')]);
+    if (p.hand > 0) items.push(['lower-hand', t('lowerHandOf')]);
     if (p.role !== 'moderator') items.push(['promote', t('makeModerator')]);
     items.push(['remove', t('remove')]);
     this.#menu.dataset.id = p.id;
@@ -252,7 +255,7 @@ export class PeoplePanel extends EventTarget {
   async #act(action, id) {
     const p = this.#model?.people.find((x) => x.id === id);
     if (!p) return;
-    if (action === 'ask-unmute') this.#emit('ask-unmute', { id });
+    if (action === 'ask-unmute' || action === 'lower-hand') this.#emit(action, { id });
     else if (action !== 'remove' || await confirmAction(t('confirmRemove', { name: p.name }), t('remove'))) {
       this.#emit('moderate', { action, id });
     }

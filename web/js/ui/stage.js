@@ -19,6 +19,7 @@ import { t } from '../i18n.js';
  * @property {Map<string, '' | 'good' | 'fair' | 'poor'>} quality per participant, from getStats
  * @property {'grid' | 'speaker'} layout the layout chosen
  * @property {string} pinned key of the pinned tile, '' for none
+ * @property {boolean} hideSelf whether to leave out our own camera's tile ("hide self view")
  */
 
 /**
@@ -36,7 +37,7 @@ export function renderStage(ui, m) {
     ui.grid.set(key, s);
   };
   const selfId = m.self.id || 'self';
-  tile(`self:${selfId}`, { participantId: m.self.id, name: `${m.self.name} ${t('you')}`, self: true,
+  if (!m.hideSelf) tile(`self:${selfId}`, { participantId: m.self.id, name: `${m.self.name} ${t('you')}`, self: true,
     source: 'camera', video: m.self.video, micOff: m.self.micOff, hand: m.hand(m.self.id),
     speaking: m.speaker !== '' && m.speaker === m.self.id });
   if (m.self.screen) {
