@@ -40,13 +40,13 @@ func classSignIn(t *testing.T, a *testenv.Appliance, p *testenv.Page) {
 // click (screen sharing needs a user gesture).
 func classClick(pp peerPage, sel string) {
 	shown := `(() => { const e = document.querySelector(` + jsQuote(sel) + `); return !!e && (e.offsetParent !== null || getComputedStyle(e).position === "fixed"); })()`
-	for deadline := time.Now().Add(15 * time.Second); !testenv.Eval[bool](pp.p, shown); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !testenv.Eval[bool](pp.p, shown); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			pp.p.Screenshot(filepath.Join(os.TempDir(), "classclick-"+pp.name+".png"))
-			panic(fmt.Sprintf("%s: %s not shown after 15 s", pp.name, sel))
+			panic(fmt.Sprintf("%s: %s not shown after 30 s", pp.name, sel))
 		}
 	}
-	ctx, cancel := context.WithTimeout(pp.p.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(pp.p.Context(), 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
 		pp.p.Screenshot(filepath.Join(os.TempDir(), "classclick-"+pp.name+".png"))
@@ -130,6 +130,8 @@ func TestBrowserClass(t *testing.T) {
 		for _, pp := range all {
 			pp.p.WaitFor(`window.conclave.room().hands.length === 1`)
 		}
+		// Screen readers hear it (the live region).
+		ada.p.WaitFor(`document.getElementById("announcer").textContent === "Ben raised their hand"`)
 		cleo.p.Do(chromedp.KeyEvent("h"))
 		want := fmt.Sprintf(`["%s","%s"]`, ids["Ben"], ids["Cleo"])
 		for _, pp := range all {
@@ -219,6 +221,7 @@ func TestBrowserClass(t *testing.T) {
 		teacher.p.Screenshot(screenshotPath(t, "class-knock-1280.png"))
 		classClick(teacher, `#knocks button[data-knock="admit"]`)
 		dan.p.WaitFor(`window.conclave.state() === "joined" && window.conclave.participants().length === 6`)
+		ben.p.WaitFor(`document.getElementById("announcer").textContent === "Dan joined"`)
 		danID := dan.selfID()
 		classPersonAction(teacher, danID, "remove")
 		classClick(teacher, "#confirm-ok")

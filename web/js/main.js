@@ -209,7 +209,10 @@ async function main() {
   await setupLanguage(storage);
   const ui = createUI();
   startEmbed();
-  new LanguagePicker(storage, () => app.meeting?.redraw());
+  new LanguagePicker(storage, () => {
+    if (app.meeting?.state === 'joined') app.meeting.redraw();
+    else if (app.prejoinReady) app.prejoin?.redraw();
+  });
   byId('rejoin-button', HTMLButtonElement).addEventListener('click', () => location.reload());
   if (link.room === '') {
     ui.status.ended(t('endedTitle'), serverErrorText('bad-room'));

@@ -64,6 +64,12 @@ export class Prejoin extends EventTarget {
     await this.#refreshDevices();
   }
 
+  /** Draws the screen again, as after a change of language. */
+  redraw() {
+    this.#render();
+    this.#refreshDevices();
+  }
+
   /** Hides the screen; the devices stay open for the meeting. */
   hide() {
     this.#root.hidden = true;
