@@ -14,7 +14,8 @@ import (
 
 // TestBrowserPagination: a browser in a meeting of ten E2EE bots shows a
 // page of tiles (9 on a large screen, 4 on a phone) with a pager, the next
-// page shows the others, and the tiles on screen show video.
+// page shows the others, the tiles on screen show video, and only their
+// videos have a size to ask the server for (the others 0×0).
 func TestBrowserPagination(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
 	key := randomKey(t)
@@ -34,6 +35,18 @@ func TestBrowserPagination(t *testing.T) {
 	pp.p.WaitFor(`window.conclave.participants().length === 11 && window.conclave.security().state === "secure"`)
 
 	shown := func() []string { return testenv.Eval[[]string](pp.p, `window.conclave.room().shown`) }
+	// sized counts the received videos shown (a size) and hidden (0×0):
+	// what the client would ask the server to send.
+	sized := func() (on, off int) {
+		for _, s := range testenv.Eval[[]struct{ Width, Height float64 }](pp.p, `window.conclave.videoSizes()`) {
+			if s.Width > 0 && s.Height > 0 {
+				on++
+			} else {
+				off++
+			}
+		}
+		return on, off
+	}
 	pp.p.WaitFor(`!document.getElementById("pager").hidden && document.getElementById("page-label").textContent === "Page 1 of 2"`)
 	first := shown()
 	if len(first) != 9 {
@@ -41,6 +54,9 @@ func TestBrowserPagination(t *testing.T) {
 	}
 	pp.p.WaitFor(`[...document.querySelectorAll("#grid .tile:not([hidden]) video")].filter((v) => v.videoWidth > 0).length === 9`)
 	pp.p.Screenshot(screenshotPath(t, "pages-1-1280.png"))
+	if on, off := sized(); on != 8 || off != 2 {
+		t.Errorf("page 1: %d videos sized, %d at 0x0; want 8 (9 tiles less our own) and 2", on, off)
+	}
 
 	classClick(pp, "#page-next")
 	pp.p.WaitFor(`document.getElementById("page-label").textContent === "Page 2 of 2"`)
@@ -55,6 +71,9 @@ func TestBrowserPagination(t *testing.T) {
 	}
 	pp.p.WaitFor(`[...document.querySelectorAll("#grid .tile:not([hidden]) video")].filter((v) => v.videoWidth > 0).length === 2`)
 	pp.p.Screenshot(screenshotPath(t, "pages-2-1280.png"))
+	if on, off := sized(); on != 2 || off != 8 {
+		t.Errorf("page 2: %d videos sized, %d at 0x0; want 2 and 8", on, off)
+	}
 
 	pp.p.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	pp.p.WaitFor(`document.getElementById("page-label").textContent === "Page 2 of 3"`)

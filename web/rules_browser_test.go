@@ -60,6 +60,13 @@ func TestBrowserClientRules(t *testing.T) {
 		{"verdicts", "netcheck.js", `[m.verdict({ direct: true, udp: false, tcp: false, tls: false }),
 			m.verdict({ direct: null, udp: false, tcp: false, tls: true }), m.verdict({ direct: false, udp: false, tcp: false, tls: false })]`,
 			`["good","slow","bad"]`},
+		{"video sizes: first sizes, then only real changes", "videosizes.js", `(() => { const v = new m.VideoSizes();
+			const a = v.update([{ trackId: "t1", width: 640, height: 360 }, { trackId: "t2", width: 0, height: 0 }]);
+			const b = v.update([{ trackId: "t1", width: 660, height: 371 }, { trackId: "t2", width: 0, height: 0 }]);
+			const c = v.update([{ trackId: "t1", width: 0, height: 0 }, { trackId: "t2", width: 320, height: 180 }]);
+			const d = v.update([{ trackId: "t2", width: 1280.4, height: 720 }]);
+			return [a.length, b.length, c.map((x) => x.trackId + ":" + x.width), d.map((x) => x.type + ":" + x.width)]; })()`,
+			`[2,0,["t1:0","t2:320"],["video-size:1280"]]`},
 		{"a TURN server that does not answer is blocked", "netcheck.js",
 			`m.checkNetwork([{ urls: ["turn:127.0.0.1:9?transport=udp", "turn:127.0.0.1:9?transport=tcp"], username: "u", credential: "c" }], null)`,
 			`{"direct":null,"udp":false,"tcp":false,"tls":null}`},

@@ -77,7 +77,6 @@ function createUI() {
     security: new SecurityView(),
     more: new MoreSheet(),
     reactions: new ReactionPicker(),
-    shortcuts: new Shortcuts(),
   };
 }
 
@@ -130,6 +129,7 @@ const hook = Object.freeze({
   state: () => app.meeting?.state ?? app.phase,
   participants: () => app.meeting?.participants() ?? [],
   room: () => app.meeting?.room() ?? null,
+  videoSizes: () => app.meeting?.videoSizes() ?? [],
   stats: () => app.meeting?.stats() ?? Promise.resolve([]),
   timings: () => ({ ...(app.meeting?.timings ?? {}) }),
   hasSecret: () => app.secret !== null,
@@ -208,6 +208,7 @@ async function main() {
   const storage = browserStorage();
   await setupLanguage(storage);
   const ui = createUI();
+  new Shortcuts();
   startEmbed();
   new LanguagePicker(storage, () => {
     if (app.meeting?.state === 'joined') app.meeting.redraw();

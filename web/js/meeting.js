@@ -17,12 +17,13 @@ import { Peer, inboundStats } from './peer.js';
 import { canShareScreen, openScreen } from './media.js';
 import { mediaErrorText, serverErrorText } from './ui/text.js';
 import { t } from './i18n.js';
-import { renderStage } from './ui/stage.js';
+import { renderStage, videoSizes } from './ui/stage.js';
 import { RoomControl } from './roomcontrol.js';
 import { QualityMeter } from './quality.js';
 import { checkNetwork } from './netcheck.js';
 import { showNetCheck } from './ui/netview.js';
 import { ViewState } from './ui/viewstate.js';
+import { VideoSizes } from './videosizes.js';
 
 /** @typedef {import('./signal.js').ParticipantInfo} ParticipantInfo */
 /** @typedef {import('./signal.js').TrackInfo} TrackInfo */
@@ -41,7 +42,6 @@ import { ViewState } from './ui/viewstate.js';
  * @property {import('./ui/people.js').PeoplePanel} people
  * @property {import('./ui/more.js').MoreSheet} more
  * @property {import('./ui/reactions.js').ReactionPicker} reactions
- * @property {import('./ui/shortcuts.js').Shortcuts} shortcuts
  */
 
 /** How long to wait for the server's first offer before publishing anyway. */
@@ -80,6 +80,9 @@ export class Meeting extends EventTarget {
   security = { state: 'waiting', emoji: '', digits: '', mismatched: [] };
   /** @type {RoomControl} */ #room;
   #view = new ViewState();
+  #sizes = new VideoSizes();
+  /** Whether the server takes video-size messages (it says so in its welcome). */
+  #serverSizes = false;
   /** @type {RTCIceServer[]} the welcome's, for the connection check */
   #iceServers = [];
   #quality = new QualityMeter();
@@ -155,7 +158,7 @@ export class Meeting extends EventTarget {
     this.#render();
   }
 
-  /** Connects the panels, sheets and shortcuts to the meeting. */
+  /** Connects the panels and sheets to the meeting. */
   #wireViews() {
     const ui = this.#ui;
     /** @type {(target: EventTarget, type: string, fn: (detail: any) => void) => void} */
@@ -166,16 +169,8 @@ export class Meeting extends EventTarget {
     on(ui.reactions, 'react', (d) => this.#room.react(d.emoji));
     this.#view.listen(ui.more, ui.grid, ui.audio, () => this.#render());
     on(ui.more, 'device', (d) => this.#switchDevice(d.kind, d.deviceId));
-    on(ui.more, 'screen', () => this.#toggleScreen());
-    on(ui.more, 'help', () => ui.shortcuts.showHelp());
+    on(ui.grid, 'visible', () => this.#sendSizes());
     on(ui.more, 'netcheck', () => showNetCheck(checkNetwork(this.#iceServers, this.pc)));
-    on(ui.shortcuts, 'mic', () => this.#toggleMic());
-    on(ui.shortcuts, 'camera', () => this.#toggleCamera());
-    on(ui.shortcuts, 'hand', () => this.#room.setHand(!this.#room.handRaised));
-    on(ui.shortcuts, 'escape', () => {
-      ui.chat.toggle(false);
-      ui.people.toggle(false);
-    });
   }
 
   /**
@@ -238,6 +233,11 @@ export class Meeting extends EventTarget {
     const others = [...this.#roster.values()].map((p) => ({ id: p.id, name: p.name, self: false, tracks: [...p.tracks.values()],
       role: st.members.get(p.id)?.role ?? 'participant', hand: st.handNumber(p.id) }));
     return [self, ...others];
+  }
+
+  /** The size we show each received video at (0×0 off screen), for tests. */
+  videoSizes() {
+    return videoSizes(this.#ui.grid, this.#peer?.remoteTracks() ?? []);
   }
 
   /** The room's state as plain data, for tests and the embedding API. */
@@ -305,6 +305,8 @@ export class Meeting extends EventTarget {
     this.#selfId = w.participantId;
     this.#room.welcome(w, this.#name);
     this.#iceServers = /** @type {RTCIceServer[]} */ (w.iceServers ?? []);
+    this.#serverSizes = /** @type {any} */ (w).features?.includes?.('video-size') === true;
+    this.#sizes = new VideoSizes();
     // School mode holds our microphone: start muted rather than be refused.
     if (!this.#room.state.mayUnmute) this.#local.setMic(false);
     this.#roster.clear();
@@ -418,6 +420,15 @@ export class Meeting extends EventTarget {
       this.#ui.status.toast(t('deviceSwitchFailed'));
     }
     this.#render();
+  }
+
+  /**
+   * Tells the server the size of each video we show, so that it may send
+   * only those. Only a server that says it takes video-size messages gets
+   * them (docs/protocol.md answers unknown types with an error).
+   */
+  #sendSizes() {
+    if (this.#serverSizes) for (const m of this.#sizes.update(this.videoSizes())) this.#signal.send(m);
   }
 
   async #toggleCamera() {
@@ -579,6 +590,7 @@ export class Meeting extends EventTarget {
     });
     this.#ui.more.set({ layout: this.#view.layout, screen: !!this.#screen, screenAvailable: canShareScreen() && st.mayShare });
     this.#ui.status.flags(st.locked, st.schoolMode);
+    this.#sendSizes();
     // Views outside the page (the embedding API) redraw from this.
     this.dispatchEvent(new Event('update'));
     this.#ui.people.render(this.#room.peopleModel(this.participants(), !l.micOn || !l.audio));

@@ -205,6 +205,18 @@ export class Grid extends EventTarget {
     return this.#tiles.size;
   }
 
+  /**
+   * The size a tile is shown at, in device pixels; 0×0 when it is not on
+   * screen (another page, hidden).
+   * @param {string} key
+   * @returns {{ width: number, height: number }}
+   */
+  tileSize(key) {
+    const tile = this.#tiles.get(key);
+    if (!tile || !this.#shown.has(key)) return { width: 0, height: 0 };
+    return { width: tile.el.clientWidth * devicePixelRatio, height: tile.el.clientHeight * devicePixelRatio };
+  }
+
   /** Keys of the tiles on screen now. */
   get shown() {
     return new Set(this.#shown);

@@ -7,8 +7,7 @@
  * screen sharing).
  *
  * Events (CustomEvent): `layout` {mode}, `device` {kind: 'audio' |
- * 'video', deviceId}, `sink` {deviceId}, `screen`, `help`, `netcheck`,
- * `hide-self` {on}.
+ * 'video', deviceId}, `sink` {deviceId}, `netcheck`, `hide-self` {on}.
  */
 import { listDevices } from '../media.js';
 import { byId, fillDeviceSelect } from './dom.js';
@@ -30,13 +29,14 @@ export class MoreSheet extends EventTarget {
     this.#mic.addEventListener('change', () => this.#emit('device', { kind: 'audio', deviceId: this.#mic.value }));
     this.#sink.addEventListener('change', () => this.#emit('sink', { deviceId: this.#sink.value }));
     this.#hideSelf.addEventListener('change', () => this.#emit('hide-self', { on: this.#hideSelf.checked }));
+    // The same as the control bar's button, which phones do not show.
     this.#screen.addEventListener('click', () => {
       this.#panel.hidePopover();
-      this.#emit('screen');
+      byId('screen-button', HTMLButtonElement).click();
     });
     byId('help-button', HTMLButtonElement).addEventListener('click', () => {
       this.#panel.hidePopover();
-      this.#emit('help');
+      byId('help-dialog', HTMLDialogElement).showModal();
     });
     byId('netcheck-button', HTMLButtonElement).addEventListener('click', () => {
       this.#panel.hidePopover();

@@ -5,15 +5,20 @@
  * shortcuts, Escape to close a side panel. Keys typed into a field, or
  * with Ctrl, Alt or Meta, are left alone.
  *
- * Events (plain Event): `mic`, `camera`, `hand`, `escape`.
+ * A shortcut clicks the button it stands for, so that it does exactly
+ * what the click does (school mode's holds included).
  */
 import { byId } from './dom.js';
 
-export class Shortcuts extends EventTarget {
+/** Buttons clicked by each key. */
+const KEYS = /** @type {Record<string, string[]>} */ ({
+  m: ['mic-button'], v: ['cam-button'], h: ['hand-button'], Escape: ['chat-close', 'people-close'],
+});
+
+export class Shortcuts {
   #help = byId('help-dialog', HTMLDialogElement);
 
   constructor() {
-    super();
     document.addEventListener('keydown', (ev) => this.#onKey(ev));
   }
 
@@ -28,15 +33,16 @@ export class Shortcuts extends EventTarget {
     const target = /** @type {HTMLElement} */ (ev.target);
     if (target.closest('input, textarea, select, [contenteditable], dialog, [popover]')) return;
     if (byId('meeting', HTMLElement).hidden) return;
-    /** @type {Record<string, string>} */
-    const keys = { m: 'mic', v: 'camera', h: 'hand', Escape: 'escape' };
-    const type = keys[ev.key.length === 1 ? ev.key.toLowerCase() : ev.key];
+    const ids = KEYS[ev.key.length === 1 ? ev.key.toLowerCase() : ev.key];
     if (ev.key === '?') {
       ev.preventDefault();
       this.showHelp();
-    } else if (type) {
+    } else if (ids) {
       ev.preventDefault();
-      this.dispatchEvent(new Event(type));
+      for (const id of ids) {
+        const b = document.getElementById(id);
+        if (b instanceof HTMLButtonElement && b.offsetParent !== null) b.click();
+      }
     }
   }
 }

@@ -76,6 +76,20 @@ export function renderStage(ui, m) {
 }
 
 /**
+ * The size each received video is shown at (0×0 when its tile is off
+ * screen): what the server need send us.
+ * @param {import('./grid.js').Grid} grid
+ * @param {import('../peer.js').RemoteTrack[]} remote
+ * @returns {import('../videosizes.js').VideoSize[]}
+ */
+export function videoSizes(grid, remote) {
+  return remote.filter((r) => r.info.kind === 'video').map((r) => ({
+    trackId: r.info.trackId,
+    ...grid.tileSize(r.info.source === 'screen' ? `${r.info.participantId}:screen` : r.info.participantId),
+  }));
+}
+
+/**
  * @param {import('../peer.js').RemoteTrack[]} remote
  * @returns {Map<string, import('../peer.js').RemoteTrack[]>}
  */
