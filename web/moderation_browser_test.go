@@ -194,6 +194,16 @@ func TestBrowserSchoolModeParticipant(t *testing.T) {
 	click(p, "#mic-button")
 	expect(t, c, "mute", map[string]any{"muted": false})
 	p.Screenshot(screenshotPath(t, "school-participant-1280.png"))
+
+	// Promoted by the teacher: moderator tools, and knocks from now on.
+	c.send(map[string]any{"type": "participant-updated", "participant": map[string]any{"id": "p_pu", "name": "Pupil",
+		"index": 2, "role": "moderator", "canUnmute": true, "canShare": true, "tracks": []any{}}})
+	p.WaitFor(`window.conclave.room().moderator === true && document.getElementById("toasts").textContent.includes("You are a moderator now.")`)
+	if n := testenv.Eval[int](p, `window.conclave.participants().length`); n != 2 {
+		t.Errorf("our own update made a tile of us: %d participants, want 2", n)
+	}
+	click(p, "#people-button")
+	p.WaitFor(`!document.getElementById("mod-tools").hidden && !!document.querySelector('#people-list button.person-more[data-id="p_t"]')`)
 	checkClean(t, p)
 }
 
