@@ -123,12 +123,12 @@ func TestBrowserMeetingE2EE(t *testing.T) {
 			t.Logf("%s receives %s's video: %d packets, %d frames decoded", c.at.name, c.from, after.PacketsReceived, after.FramesDecoded)
 		}
 		for _, pp := range friends {
-			pp.p.WaitFor(`document.querySelector('#grid .tile[data-participant-id="` + ids["D"] + `"]')?.classList.contains("mismatch")`)
+			waitShowing(t, pp, `document.querySelector('#grid .tile[data-participant-id="`+ids["D"]+`"]')?.classList.contains("mismatch")`)
 			if s := pp.security(); s.State != "warning" || len(s.Mismatched) != 1 || s.Mismatched[0] != "D" {
 				t.Errorf("%s: security state %+v, want a warning naming D", pp.name, s)
 			}
 		}
-		outsider.p.WaitFor(`document.querySelectorAll("#grid .tile.mismatch").length === 3`)
+		waitShowing(t, outsider, `document.querySelectorAll("#grid .tile.mismatch").length === 3`)
 		pages[0].p.Screenshot(screenshotPath(t, "e2ee-different-link.png"))
 	})
 
@@ -230,6 +230,22 @@ func TestBrowserMeetingE2EE(t *testing.T) {
 
 	for _, pp := range append(pages[:2:2], pages[3]) {
 		checkPageClean(t, pp)
+	}
+}
+
+// waitShowing waits up to 45 s for expr to hold in the page, and failing
+// that reports what the page shows: the tiles and the encryption state.
+func waitShowing(t *testing.T, pp peerPage, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for !testenv.Eval[bool](pp.p, "!!("+expr+")") {
+		if time.Now().After(deadline) {
+			state := testenv.Eval[string](pp.p, `JSON.stringify({security: window.conclave.security(),
+				participants: window.conclave.participants().map((p) => p.id),
+				tiles: [...document.querySelectorAll("#grid .tile")].map((e) => e.dataset.participantId + " " + e.className)})`)
+			t.Fatalf("%s: %s never held; the page shows %s", pp.name, expr, state)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
