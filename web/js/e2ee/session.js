@@ -93,6 +93,8 @@ export class E2EESession extends EventTarget {
   #queue = Promise.resolve();
   /** @type {Record<string, ReturnType<typeof setTimeout> | undefined>} */
   #timers = {};
+  /** @type {Map<string, number>} when we last answered a pid's hello */
+  #helloAnswered = new Map();
   /** @type {Map<string, ReturnType<typeof setTimeout>>} re-announce checks by pid */
   #reannounce = new Map();
   #closed = false;
@@ -187,7 +189,8 @@ export class E2EESession extends EventTarget {
       this.#gone.add(pid);
     }
     for (const pid of now) this.#present.add(pid);
-    this.#send(null, await this.#announce());
+    // hello: the announces sent to us in the gap are lost, so ask for them again.
+    this.#send(null, { ...(await this.#announce()), hello: true });
     for (const peer of this.#peers.values()) await this.#sendKeyTo(peer);
     if (rotate) this.#scheduleNewGeneration();
     this.dispatchEvent(new CustomEvent('roster'));
@@ -286,6 +289,7 @@ export class E2EESession extends EventTarget {
     this.#mismatch.delete(pid);
     this.#before.delete(pid);
     this.#newcomers.delete(pid);
+    this.#helloAnswered.delete(pid);
     this.#pending?.acks.delete(pid);
     clearTimeout(this.#reannounce.get(pid));
     this.#reannounce.delete(pid);
@@ -317,6 +321,11 @@ export class E2EESession extends EventTarget {
   /** @param {string} from @param {Record<string, unknown>} d */
   async #onAnnounce(from, d) {
     if (this.#gone.has(from)) return;
+    if (d.hello === true && performance.now() - (this.#helloAnswered.get(from) ?? -Infinity) >= RESEND_MIN_MS) {
+      // Our announce is no secret: answering a forged hello costs one message.
+      this.#helloAnswered.set(from, performance.now());
+      this.#send(from, await this.#announce());
+    }
     const keys = /** @type {k.RoomKeys} */ (this.#keys);
     const entry = await k.verifyAnnounce(keys, this.#room, from, d);
     const known = this.#peers.get(from);
