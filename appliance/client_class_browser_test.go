@@ -256,6 +256,36 @@ func TestBrowserClass(t *testing.T) {
 		teacher.p.Screenshot(screenshotPath(t, "class-speaker-1280.png"))
 	})
 
+	t.Run("switch microphone and speaker mid-call", func(t *testing.T) {
+		classClick(ada, "#more-button")
+		ada.p.WaitFor(`document.getElementById("mic-switch").options.length > 0`)
+		mics := testenv.Eval[[]string](ada.p, `[...document.getElementById("mic-switch").options].map((o) => o.value)`)
+		outputs := testenv.Eval[int](ada.p, `document.getElementById("speaker-switch").options.length - 1`)
+		t.Logf("Ada's microphones: %d; speakers besides the default: %d", len(mics), outputs)
+		if len(mics) < 2 {
+			t.Fatalf("Chromium's fake devices offer %d microphones; the switch needs two", len(mics))
+		}
+		before := testenv.Eval[string](ada.p, `document.getElementById("mic-switch").value`)
+		other := mics[0]
+		if other == before {
+			other = mics[1]
+		}
+		testenv.Eval[bool](ada.p, `(() => { const s = document.getElementById("mic-switch"); s.value = `+jsQuote(other)+`; return s.dispatchEvent(new Event("change")); })()`)
+		testenv.Eval[bool](ada.p, `(document.getElementById("more-panel").hidePopover(), true)`)
+		waitRising(t, teacher, map[string][]string{ids["Ada"]: {"microphone"}}, func(s inbound) float64 { return float64(s.PacketsReceived) })
+		classClick(ada, "#more-button")
+		if got := testenv.Eval[string](ada.p, `document.getElementById("mic-switch").value`); got != other {
+			t.Errorf("after switching, the microphone is %q, want %q", got, other)
+		}
+		// Audio output, where the browser can choose it (setSinkId).
+		if outputs > 0 {
+			sink := testenv.Eval[string](ada.p, `(() => { const s = document.getElementById("speaker-switch"); s.value = s.options[1].value;
+				s.dispatchEvent(new Event("change")); return s.value; })()`)
+			ada.p.WaitFor(`[...document.querySelectorAll("#audio-sinks audio")].every((a) => a.sinkId === ` + jsQuote(sink) + `)`)
+		}
+		testenv.Eval[bool](ada.p, `(document.getElementById("more-panel").hidePopover(), true)`)
+	})
+
 	t.Run("connection check", func(t *testing.T) {
 		classClick(teacher, "#more-button")
 		classClick(teacher, "#netcheck-button")
