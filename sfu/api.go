@@ -126,7 +126,9 @@ func newInterceptors(lf logging.LoggerFactory) (*interceptor.Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("twcc extension: %w", err)
 	}
-	for _, f := range []interceptor.Factory{gen, recv, send, fb, ext} {
+	// The loops about received media start with the first received stream
+	// (lazyloop.go); sender reports and the TWCC extension serve what we send.
+	for _, f := range []interceptor.Factory{lazyLoopFactory{gen}, lazyLoopFactory{recv}, send, lazyLoopFactory{fb}, ext} {
 		reg.Add(f)
 	}
 	return reg, nil
