@@ -167,6 +167,21 @@ func TestBrowserGermanHasNoEnglish(t *testing.T) {
 	checkNoEnglish(t, p, english, "connection check")
 	p.Do(chromedp.KeyEvent("\x1b"))
 
+	// German is longer than English: nothing may stick out on a phone.
+	p.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	click(p, "#people-button")
+	p.Screenshot(screenshotPath(t, "moderation-de-390.png"))
+	if out := outsideViewport(p, "#people-panel, #people-panel button, #people-panel label, #controls button, #knocks"); len(out) != 0 {
+		t.Errorf("German on a phone, outside the viewport: %q", out)
+	}
+	click(p, "#more-button")
+	p.Screenshot(screenshotPath(t, "more-de-390.png"))
+	if out := outsideViewport(p, "#more-panel, #more-panel button, #more-panel select"); len(out) != 0 {
+		t.Errorf("German on a phone, More sheet outside the viewport: %q", out)
+	}
+	testenv.Eval[bool](p, `(document.getElementById("more-panel").hidePopover(), true)`)
+	p.Do(chromedp.EmulateViewport(1280, 800))
+
 	// Switching the language in the meeting redraws it at once.
 	click(p, "#more-button")
 	testenv.Eval[bool](p, `(() => { const s = document.getElementById("meeting-lang"); s.value = "en"; return s.dispatchEvent(new Event("change")); })()`)
