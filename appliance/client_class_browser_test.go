@@ -348,7 +348,8 @@ func TestBrowserClass(t *testing.T) {
 	}
 }
 
-// TestBrowserPrejoinScreens takes the pre-join screen at both sizes.
+// TestBrowserPrejoinScreens takes the pre-join screen at both sizes and
+// checks that the microphone's level meter moves.
 func TestBrowserPrejoinScreens(t *testing.T) {
 	a := testenv.StartAppliance(t, testenv.Options{})
 	p := peerPage{"prejoin", meetingBrowser(t, a).NewPage(t)}
@@ -360,6 +361,10 @@ func TestBrowserPrejoinScreens(t *testing.T) {
 		}
 		p.p.Navigate(a.URL + "/r/class-7b?lang=en#k=" + randomKey(t))
 		p.p.WaitFor(`document.getElementById("preview-video").videoWidth > 0`)
+		// The level meter moves with the fake microphone's beeps (after a
+		// click: browsers start audio only after a gesture).
+		classClick(p, "#prejoin-title")
+		p.p.WaitFor(`parseFloat(document.getElementById("preview-level").style.width) > 20`)
 		p.p.Screenshot(screenshotPath(t, fmt.Sprintf("class-prejoin-%d.png", size.w)))
 		out := testenv.Eval[[]string](p.p, `[...document.querySelectorAll("#prejoin button, #prejoin input, #prejoin select")].filter((e) => {
 			const r = e.getBoundingClientRect();
