@@ -126,7 +126,7 @@ func newFloorLoop(r *floorRig, batch bool) *floorLoop {
 
 // step forwards one packet to every subscriber.
 func (f *floorLoop) step() error {
-	n, _, err := f.r.srv.ReadFromUDP(f.in)
+	n, _, err := f.r.srv.ReadFromUDPAddrPort(f.in)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (f *floorLoop) step() error {
 			f.msgs[i].Buffers[0] = out
 			continue
 		}
-		if _, err := f.r.srv.WriteToUDP(out, f.r.addrs[i]); err != nil {
+		if _, err := f.r.srv.WriteToUDPAddrPort(out, f.r.addrs[i].AddrPort()); err != nil {
 			return err
 		}
 	}
