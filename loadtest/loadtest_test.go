@@ -27,7 +27,7 @@ func TestLoadtestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	code := loadtest.Main(ctx, []string{"--url", a.URL, "--room", "smoke", "--pubs", "2", "--subs", "2",
-		"--duration", "3s", "--ca", ca, "--metrics", "http://" + a.MetricsAddr().String() + "/metrics", "--json"},
+		"--duration", "3s", "--warmup", "1s", "--ca", ca, "--metrics", "http://" + a.MetricsAddr().String() + "/metrics", "--json"},
 		&out, &progress)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, progress.String())
@@ -66,6 +66,7 @@ func TestLoadtestFlags(t *testing.T) {
 		{nil, "--url"},
 		{[]string{"--url", "https://x", "--pubs", "0"}, "--pubs"},
 		{[]string{"--url", "https://x", "--simulcast"}, "--simulcast"},
+		{[]string{"--url", "https://x", "--warmup", "-1s"}, "--warmup"},
 		{[]string{"--url", "https://x", "--ca", "a", "--insecure"}, "exclude"},
 		{[]string{"--url", "https://x", "--ca", "/nonexistent"}, "--ca"},
 		{[]string{"--url", "https://x", "--secret", "c2hvcnQ"}, "--secret"},
