@@ -92,6 +92,13 @@ func (p *Participant) handleMessage(m clientMessage) {
 		}
 	case relayMsg:
 		// E2EE keys, chat and reactions: log the size, never the data.
+		if m.Each != nil {
+			p.logger.Debug("relay", "recipients", len(m.Each))
+			for to, data := range m.Each {
+				p.room.relay(p, to, data)
+			}
+			break
+		}
 		p.logger.Debug("relay", "bytes", len(m.Data), "to_one", m.To != "")
 		p.room.relay(p, m.To, m.Data)
 	case leaveMsg:

@@ -71,6 +71,10 @@ type muteMsg struct {
 type relayMsg struct {
 	To   string          `json:"to,omitempty"`
 	Data json.RawMessage `json:"data"`
+	// Each carries one datum per recipient in one message (instead of To and
+	// Data): E2EE key messages to the whole room, which would otherwise cost a
+	// participant one message per member and run into the rate limit.
+	Each map[string]json.RawMessage `json:"each,omitempty"`
 }
 
 type leaveMsg struct{}
@@ -211,13 +215,30 @@ func (m *publishMsg) validate() error {
 }
 
 func (m *relayMsg) validate() error {
+	if m.Each != nil {
+		if m.To != "" || len(m.Data) != 0 || len(m.Each) == 0 || len(m.Each) > MaxSenderIndex {
+			return fmt.Errorf("%w: relay with each takes 1 to %d recipients and neither to nor data", ErrBadMessage, MaxSenderIndex)
+		}
+		for to, d := range m.Each {
+			if !validID(to) || !present(d) {
+				return fmt.Errorf("%w: bad relay recipient or data", ErrBadMessage)
+			}
+		}
+		return nil
+	}
 	if m.To != "" && !validID(m.To) {
 		return fmt.Errorf("%w: bad recipient", ErrBadMessage)
 	}
-	if d := bytes.TrimSpace(m.Data); len(d) == 0 || bytes.Equal(d, []byte("null")) {
+	if !present(m.Data) {
 		return fmt.Errorf("%w: relay without data", ErrBadMessage)
 	}
 	return nil
+}
+
+// present reports whether relay data is there: not empty, not null.
+func present(d json.RawMessage) bool {
+	d = bytes.TrimSpace(d)
+	return len(d) != 0 && !bytes.Equal(d, []byte("null"))
 }
 
 // sourceKind is the media kind of a track source, "" for an unknown source.

@@ -154,6 +154,14 @@ func TestRoomsSnapshotAndRelay(t *testing.T) {
 		})
 	}
 
+	// Relay with each: every recipient gets its own datum.
+	ada.sendRaw([]byte(`{"type":"relay","each":{"` + bob.id + `":"for bob","` + cy.id + `":{"for":"cy"},"p_gone":1}}`))
+	for p, want := range map[*testPeer]string{bob: `"for bob"`, cy: `{"for":"cy"}`} {
+		p.waitEvent(5*time.Second, "relay each "+want, func(m serverMsg) bool {
+			return m.Type == "relay" && m.From == ada.id && string(m.Data) == want
+		})
+	}
+
 	// Mute: announced to the others and kept in the snapshot.
 	ada.sendJSON(map[string]any{"type": "mute", "trackId": "audio-ada", "muted": true})
 	cy.waitEvent(5*time.Second, "mute", func(m serverMsg) bool {
