@@ -193,6 +193,27 @@ func (c *Client) Relay(to string, data any) error {
 	return nil
 }
 
+// RelayEach sends each participant its own datum in one relay message (docs/protocol.md,
+// `each`); the data are marshalled as JSON.
+func (c *Client) RelayEach(each map[string]any) error {
+	raw := make(map[string]json.RawMessage, len(each))
+	for to, d := range each {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("encode relay data for %q: %w", to, err)
+		}
+		raw[to] = b
+	}
+	s, err := c.connected()
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(s.ctx, s.conn, relayEachMsg{Type: "relay", Each: raw}); err != nil {
+		return fmt.Errorf("relay to %d: %w", len(each), err)
+	}
+	return nil
+}
+
 // Send writes one signalling message as it is, for the messages this package has no
 // method for (a moderator's `admit`, `deny`, `moderate`, `end-meeting`, docs/protocol.md).
 func (c *Client) Send(msg any) error {

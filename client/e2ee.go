@@ -28,10 +28,38 @@ func (c *Client) runKeyTimers() {
 // send relays E2EE messages; a failure (socket down) is logged: the key protocol recovers
 // with the next announce or generation.
 func (c *Client) send(out []outbound) {
+	var direct []outbound
 	for _, o := range out {
-		if err := c.Relay(o.to, o.msg); err != nil {
-			c.log.Debug("e2ee send", "to", o.to, slog.Any("err", err))
+		if o.to != "" {
+			direct = append(direct, o)
+			continue
 		}
+		if err := c.Relay("", o.msg); err != nil {
+			c.log.Debug("e2ee send", slog.Any("err", err))
+		}
+	}
+	if len(direct) == 1 {
+		if err := c.Relay(direct[0].to, direct[0].msg); err != nil {
+			c.log.Debug("e2ee send", "to", direct[0].to, slog.Any("err", err))
+		}
+		return
+	}
+	// Messages to several participants (a new generation's keys) leave as few relays with
+	// `each` as possible: one message per member would run into the server's rate limit.
+	for len(direct) > 0 {
+		each := make(map[string]any)
+		var rest []outbound
+		for _, o := range direct {
+			if _, taken := each[o.to]; taken {
+				rest = append(rest, o)
+				continue
+			}
+			each[o.to] = o.msg
+		}
+		if err := c.RelayEach(each); err != nil {
+			c.log.Debug("e2ee send", "recipients", len(each), slog.Any("err", err))
+		}
+		direct = rest
 	}
 }
 

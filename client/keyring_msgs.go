@@ -120,15 +120,11 @@ func (k *keyring) onKeyLocked(from string, m e2ee.Key) ([]outbound, []Chat) {
 		k.log.Info("e2ee: key not installed", "from", from, slog.Any("err", err))
 		return nil, nil
 	}
-	out := []outbound{{to: from, msg: e2ee.Ack{Gen: m.Gen, Step: m.Step}}}
-	if !k.keyed[from] {
-		// docs/e2ee.md: after a newcomer's key arrives, send it our hand state (bots
-		// never raise a hand).
-		k.keyed[from] = true
-		if o, err := k.sealLocked(from, e2ee.Body{Kind: "hand", Raised: new(bool)}); err == nil {
-			out = append(out, o)
-		}
-	}
+	// No ack (docs/e2ee.md): after a leave, a room's worth of acks from everyone would run
+	// into the server's rate limit; the sender switches after its timeout. No hand state
+	// either: bots never raise a hand, and a lowered hand is what a newcomer assumes.
+	var out []outbound
+	k.keyed[from] = true
 	held := k.held
 	k.held = nil
 	var chats []Chat

@@ -95,6 +95,12 @@ type relayMsg struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// relayEachMsg is a relay with one datum per recipient.
+type relayEachMsg struct {
+	Type string                     `json:"type"`
+	Each map[string]json.RawMessage `json:"each"`
+}
+
 type typeOnlyMsg struct {
 	Type string `json:"type"`
 }

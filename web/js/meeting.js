@@ -107,6 +107,7 @@ export class Meeting extends EventTarget {
     this.#e2ee = new E2EESession({
       room, secret, media,
       send: (to, data) => this.#signal.send(to ? { type: 'relay', to, data } : { type: 'relay', data }),
+      sendEach: (each) => this.#signal.send({ type: 'relay', each }),
     });
     this.#e2ee.addEventListener('roster', () => this.#render());
     this.#e2ee.addEventListener('keys', (ev) => {

@@ -34,6 +34,8 @@ import { HeldMessages, HOLD_MS } from './held.js';
  * @property {boolean} hadOurKey whether they got a key of ours (then their leave rotates)
  */
 
+/** Key messages made within this window leave together, as one relay (docs/protocol.md, each). */
+const KEY_BATCH_MS = 50;
 /** Newcomers verified within this window share one ratchet step. */
 const RATCHET_BATCH_MS = 50;
 /**
@@ -43,7 +45,7 @@ const RATCHET_BATCH_MS = 50;
 const MAX_STEP = 7;
 /** A leave starts a new generation after this long without another leave. */
 const LEAVE_DEBOUNCE_MS = 1000;
-/** A new generation is used after all acked, or after this long. */
+/** A new generation is used this long after its keys went out (sooner if every receiver acked, as old clients do). */
 const SWITCH_AFTER_MS = 1500;
 /** Periodic rotation. */
 const ROTATE_MS = 10 * 60 * 1000;
@@ -65,7 +67,10 @@ export class E2EESession extends EventTarget {
   #room;
   #secret;
   #send;
+  #sendEach;
   #media;
+  /** @type {Map<string, object[]>} key messages waiting to leave, by recipient */
+  #outbox = new Map();
   /** @type {k.RoomKeys | null} */ #keys = null;
   /** @type {k.Identity | null} */ #id = null;
   #self = { pid: '', index: 0 };
@@ -104,13 +109,15 @@ export class E2EESession extends EventTarget {
    * @param {string} opts.room
    * @param {Uint8Array<ArrayBuffer>} opts.secret the 32-byte room secret
    * @param {(to: string | null, data: object) => void} opts.send relays data (null: everyone else)
+   * @param {(each: Record<string, object>) => void} opts.sendEach relays one datum per recipient in one message
    * @param {MediaKeys} opts.media
    */
-  constructor({ room, secret, send, media }) {
+  constructor({ room, secret, send, sendEach, media }) {
     super();
     this.#room = room;
     this.#secret = secret;
     this.#send = send;
+    this.#sendEach = sendEach;
     this.#media = media;
   }
 
@@ -266,6 +273,7 @@ export class E2EESession extends EventTarget {
     this.#timers = {};
     for (const t of this.#reannounce.values()) clearTimeout(t);
     this.#reannounce.clear();
+    this.#outbox.clear();
     if (this.#pending) clearTimeout(this.#pending.timer);
     this.#pending = null;
     for (const pid of [...this.#peers.keys()]) this.#forget(pid);
@@ -448,7 +456,29 @@ export class E2EESession extends EventTarget {
   async #wrapTo(peer, gen, step, key) {
     const f = { room: this.#room, from: this.#self.pid, to: peer.pid, index: this.#self.index, gen, step };
     peer.hadOurKey = true;
-    this.#send(peer.pid, await k.wrapKey(peer.out, f, key));
+    const list = this.#outbox.get(peer.pid) ?? [];
+    list.push(await k.wrapKey(peer.out, f, key));
+    this.#outbox.set(peer.pid, list);
+    this.#timers.flush ??= setTimeout(() => this.#enqueue(async () => this.#flush()), KEY_BATCH_MS);
+  }
+
+  /**
+   * Sends the waiting key messages: a whole room's in one relay (each), not
+   * one message per member, which a big meeting's rate limit would refuse.
+   */
+  #flush() {
+    this.#timers.flush = undefined;
+    while (this.#outbox.size > 0) {
+      /** @type {Record<string, object>} */
+      const each = {};
+      for (const [pid, list] of this.#outbox) {
+        each[pid] = /** @type {object} */ (list.shift());
+        if (list.length === 0) this.#outbox.delete(pid);
+      }
+      const to = Object.keys(each);
+      if (to.length === 1) this.#send(to[0], each[to[0]]);
+      else this.#sendEach(each);
+    }
   }
 
   async #newGeneration() {
@@ -486,7 +516,8 @@ export class E2EESession extends EventTarget {
     if (!had || had.step <= step) peer.keys.set(gen, { step, key });
     for (const g of peer.keys.keys()) if (g < gen - 1) peer.keys.delete(g);
     this.#media.addReceiveKey(peer.index, gen, step, key);
-    this.#send(from, { t: 'ack', v: k.E2EE_VERSION, gen, step });
+    // No ack: a room's worth of acks after every leave would run into the
+    // rate limit, and the sender switches 1.5 s after a new generation anyway.
     this.dispatchEvent(new CustomEvent('keys', { detail: { from } }));
     for (const h of this.#held.take(from)) await this.#onMsg(h.from, h.data, h.until);
   }
