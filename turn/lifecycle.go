@@ -1,6 +1,7 @@
 package turn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -101,10 +102,23 @@ func (s *Server) close() error {
 			s.logger.Debug("close turn connection", slog.Any("err", err))
 		}
 	}
+	// A closed channel, so that both waits below see the one deadline.
+	deadline, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
 	select {
 	case <-s.idle:
-	case <-time.After(closeTimeout):
+	case <-deadline.Done():
 		errs = append(errs, ErrCloseTimeout)
+	}
+	// pion removes the allocation of a TCP connection from the connection's
+	// own goroutine once its read fails, a moment after the close above:
+	// Close returns once none is left, so nothing outlives the server.
+	for s.pion.AllocationCount() > 0 {
+		select {
+		case <-deadline.Done():
+			return errors.Join(append(errs, ErrCloseTimeout, s.metrics.unregister())...)
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	errs = append(errs, s.metrics.unregister())
 	s.logger.Info("turn server stopped")
