@@ -126,7 +126,7 @@ func (s *SFU) welcome(p, old *Participant, res joinResult) {
 	first := [][]byte{encode(welcomeOut{Type: "welcome", V: protocolVersion, ParticipantID: p.id,
 		Index: int(p.index), ResumeToken: p.token, Resumed: old != nil, ICEServers: ice, Participants: roster,
 		Limits: limitsJSON{MaxParticipants: res.limit, MaxTracks: s.cfg.MaxTracksPerParticipant,
-			MaxMessageBytes: s.cfg.MaxMessageBytes}, Room: res.state, Self: res.self})}
+			MaxMessageBytes: s.cfg.MaxMessageBytes}, Room: res.state, Self: res.self, Features: features()})}
 	for _, k := range res.knocks {
 		first = append(first, encode(knockOut{Type: "knock", Participant: k}))
 	}

@@ -31,6 +31,11 @@ type DownTrack struct {
 
 	mu sync.Mutex // guards rw
 	rw rewriter
+
+	// hidden: the subscriber shows no tile for this video (video-size 0x0),
+	// so nothing is sent. resuming: shown again; sending restarts at the
+	// next key frame, continuing the output sequence without a gap.
+	hidden, resuming atomic.Bool
 }
 
 // binding is what negotiation with the subscriber decided.
@@ -101,15 +106,44 @@ func (t *DownTrack) detach() {
 	}
 }
 
+// setVisible pauses the down-track while the subscriber shows no tile for
+// it, and resumes it (from a key frame it asks the publisher for) once the
+// tile is back. Safe from any goroutine.
+func (t *DownTrack) setVisible(visible bool) {
+	if visible == !t.hidden.Load() {
+		return
+	}
+	if visible {
+		t.resuming.Store(true)
+		t.hidden.Store(false)
+		t.up.requestKeyframe()
+		return
+	}
+	t.hidden.Store(true)
+}
+
 // writeRTP forwards one packet of the up-track: same payload, same marker,
 // padding and CSRCs; rewritten SSRC, payload type, sequence number,
-// timestamp and extension IDs. Called only by the up-track's reader.
-func (t *DownTrack) writeRTP(src *rtp.Header, payload []byte, now time.Duration) {
+// timestamp and extension IDs. key says whether the packet starts a key
+// frame. Called only by the up-track's reader.
+func (t *DownTrack) writeRTP(src *rtp.Header, payload []byte, key bool, now time.Duration) {
 	b := t.bound.Load()
-	if b == nil {
+	if b == nil || t.hidden.Load() {
 		return
 	}
 	t.mu.Lock()
+	if t.resuming.Load() {
+		if !key {
+			t.mu.Unlock()
+			return // a delta frame after the pause could not be decoded
+		}
+		// The packets skipped while hidden leave no gap: the receiver would
+		// take them for losses and ask for them.
+		if t.rw.started {
+			t.rw.switchTo(src.SSRC, src.SequenceNumber, src.Timestamp, now)
+		}
+		t.resuming.Store(false)
+	}
 	seq, ts, ok := t.rw.rewrite(src.SSRC, src.SequenceNumber, src.Timestamp, now)
 	t.mu.Unlock()
 	if !ok {

@@ -101,6 +101,8 @@ func (p *Participant) handleMessage(m clientMessage) {
 		}
 		p.logger.Debug("relay", "bytes", len(m.Data), "to_one", m.To != "")
 		p.room.relay(p, m.To, m.Data)
+	case videoSizeMsg:
+		p.onVideoSize(m)
 	case leaveMsg:
 		p.end = &ending{reason: "left", code: websocket.StatusNormalClosure}
 	case admitMsg, denyMsg, moderateMsg, endMeetingMsg, lockRoomMsg, schoolModeMsg:

@@ -80,7 +80,8 @@ func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 	if u.gated.Load() {
 		return // muted by a moderator: nothing leaves
 	}
-	if u.isKey != nil && u.isKey(payload) {
+	key := u.isKey != nil && u.isKey(payload)
+	if key {
 		u.metrics.keyframesSeen.Inc()
 	}
 	u.cache.store(h.SequenceNumber, pkt)
@@ -90,7 +91,7 @@ func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 		u.batch.begin()
 	}
 	for _, d := range *u.downs.Load() {
-		d.writeRTP(h, payload, now)
+		d.writeRTP(h, payload, key, now)
 	}
 	if u.batch != nil {
 		u.batch.end()

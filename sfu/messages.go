@@ -85,6 +85,8 @@ type welcomeOut struct {
 	Limits        limitsJSON         `json:"limits"`
 	Room          RoomState          `json:"room"`
 	Self          ParticipantInfo    `json:"self"` // the joiner's own participant object
+	// Features names the optional messages this server understands.
+	Features []string `json:"features"`
 }
 
 // RoomState is the state of a room that moderators change at run time:

@@ -137,6 +137,8 @@ func newClientMessage(t string) (any, error) {
 		return &relayMsg{}, nil
 	case "leave":
 		return &leaveMsg{}, nil
+	case "video-size":
+		return &videoSizeMsg{}, nil
 	}
 	if m := newModerationMessage(t); m != nil {
 		return m, nil
@@ -165,6 +167,8 @@ func validate(m any) (clientMessage, error) {
 		return *m, m.validate()
 	case *leaveMsg:
 		return *m, nil
+	case *videoSizeMsg:
+		return *m, m.validate()
 	}
 	if msg, ok, err := validateModeration(m); ok {
 		return msg, err
