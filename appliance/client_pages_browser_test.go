@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -74,11 +76,18 @@ func TestBrowserPagination(t *testing.T) {
 	if on, off := sized(); on != 2 || off != 8 {
 		t.Errorf("page 2: %d videos sized, %d at 0x0; want 2 and 8", on, off)
 	}
+	// The server sends only the videos on screen: the 8 bots of page 1 stop
+	// arriving, the 2 of page 2 keep coming.
+	time.Sleep(time.Second) // the sizes reach the server
+	videoFlow(t, pp, second, first)
 
 	pp.p.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	pp.p.WaitFor(`document.getElementById("page-label").textContent === "Page 2 of 3"`)
 	classClick(pp, "#page-prev")
 	pp.p.WaitFor(`document.getElementById("page-label").textContent === "Page 1 of 3" && window.conclave.room().shown.length === 4`)
+	// Back on screen, a paused video resumes (from a key frame it asks for).
+	time.Sleep(time.Second)
+	videoFlow(t, pp, shown(), second)
 	pp.p.Screenshot(screenshotPath(t, "pages-390.png"))
 	out := testenv.Eval[[]string](pp.p, `[...document.querySelectorAll("#grid .tile:not([hidden]), #pager, #controls button")].filter((e) => {
 		const r = e.getBoundingClientRect();
@@ -98,4 +107,43 @@ func TestBrowserPagination(t *testing.T) {
 		t.Error("the pager covers a tile")
 	}
 	checkPageClean(t, pp)
+}
+
+// videoFlow checks over two seconds that the camera video of every
+// participant whose tile is in shown keeps being decoded, and that no
+// packets arrive of those in hidden (tiles of other pages).
+func videoFlow(t *testing.T, pp peerPage, shown, hidden []string) {
+	t.Helper()
+	ids := func(keys []string) []string {
+		var out []string
+		for _, k := range keys {
+			if strings.HasPrefix(k, "p_") && !strings.Contains(k, ":") {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	if len(ids(shown)) == 0 || len(ids(hidden)) == 0 {
+		t.Fatalf("no participant tiles among shown %q and hidden %q: nothing to check", shown, hidden)
+	}
+	before := pp.stats()
+	time.Sleep(2 * time.Second)
+	after := pp.stats()
+	for _, id := range ids(shown) {
+		a, _ := find(before, id, "camera")
+		b, _ := find(after, id, "camera")
+		if b.FramesDecoded <= a.FramesDecoded {
+			t.Errorf("%s's video is on screen but not decoding (%d then %d frames)", id, a.FramesDecoded, b.FramesDecoded)
+		}
+	}
+	for _, id := range ids(hidden) {
+		if slices.Contains(shown, id) {
+			continue
+		}
+		a, _ := find(before, id, "camera")
+		b, _ := find(after, id, "camera")
+		if b.PacketsReceived > a.PacketsReceived {
+			t.Errorf("%s's video is off screen but %d packets arrived in 2 s", id, b.PacketsReceived-a.PacketsReceived)
+		}
+	}
 }
