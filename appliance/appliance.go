@@ -187,7 +187,7 @@ func (a *Appliance) httpServers(dm *demux) []*server {
 		caCert = caCertHandler(root)
 	}
 	router := newRouter(routerParts{web: web.Handler(), admin: a.admin.Handler(), api: a.admin.APIHandler(),
-		signal: a.sfu.Handler(),
+		signal: a.sfu.Handler(), netCheck: a.netCheckHandler(),
 		health: a.healthHandler(),
 		caCert: caCert, publiclyTrusted: a.certs.PubliclyTrusted, domains: a.cfg.Domains, logger: a.logger.With("component", "http"),
 		embedOrigins: a.admin.EmbedOrigins})

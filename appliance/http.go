@@ -67,6 +67,7 @@ type routerParts struct {
 	admin           http.Handler
 	api             http.Handler // the JSON API, /api/v1
 	signal          http.Handler // the /ws signaling WebSocket
+	netCheck        http.Handler // POST /net-check, the pre-join connection check
 	health          http.Handler
 	caCert          http.Handler // nil without a built-in CA
 	publiclyTrusted func() bool
@@ -96,6 +97,9 @@ func newRouter(p routerParts) http.Handler {
 	r.Mount("/admin", p.admin)
 	r.Mount("/api/v1", p.api)
 	r.Method(http.MethodGet, "/ws", p.signal)
+	if p.netCheck != nil {
+		r.Method(http.MethodPost, "/net-check", p.netCheck)
+	}
 	r.Mount("/", embeddable(p.embedOrigins, p.logger, p.web))
 	return r
 }

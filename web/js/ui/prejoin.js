@@ -14,6 +14,8 @@ import { byId, fillDeviceSelect, setToggle } from './dom.js';
 import { mediaErrorText } from './text.js';
 import { t } from '../i18n.js';
 import { DISPLAY_NAME_MAX } from '../lib/prefs.js';
+import { checkNetwork } from '../netcheck.js';
+import { showNetCheck } from './netview.js';
 
 export class Prejoin extends EventTarget {
   #local;
@@ -53,6 +55,27 @@ export class Prejoin extends EventTarget {
       ev.preventDefault();
       this.#submit();
     });
+    byId('prejoin-netcheck', HTMLButtonElement).addEventListener('click', () => this.#netCheck());
+  }
+
+  /**
+   * The connection check before joining: the server lends short-lived TURN
+   * credentials (POST /net-check), and each way to it is tried.
+   */
+  async #netCheck() {
+    const error = byId('prejoin-netcheck-error', HTMLElement);
+    error.hidden = true;
+    let iceServers;
+    try {
+      const resp = await fetch('/net-check', { method: 'POST' });
+      if (!resp.ok) throw new Error(String(resp.status));
+      iceServers = (await resp.json()).iceServers ?? [];
+    } catch (err) {
+      error.textContent = t(err instanceof Error && err.message === '429' ? 'netcheckTooOften' : 'netcheckUnavailable');
+      error.hidden = false;
+      return;
+    }
+    await showNetCheck(checkNetwork(iceServers, null));
   }
 
   /** Shows the screen and starts the preview. */
