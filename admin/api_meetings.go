@@ -59,6 +59,10 @@ func (a *Admin) meetingAPIRoutes(r chi.Router) {
 		func(m Meetings, r *http.Request, room, id string) error { return m.Remove(r.Context(), room, id) }))
 	r.Post("/meetings/{room}/participants/{id}/mute", a.apiMeetingAction("meeting.mute",
 		func(m Meetings, r *http.Request, room, id string) error { return m.Mute(r.Context(), room, id) }))
+	r.Post("/meetings/{room}/participants/{id}/admit", a.apiMeetingAction("meeting.admit",
+		func(m Meetings, r *http.Request, room, id string) error { return m.Admit(r.Context(), room, id) }))
+	r.Post("/meetings/{room}/participants/{id}/deny", a.apiMeetingAction("meeting.deny",
+		func(m Meetings, r *http.Request, room, id string) error { return m.Deny(r.Context(), room, id) }))
 }
 
 // apiListMeetings serves GET /meetings: {"meetings": [...]}, the meetings the

@@ -52,6 +52,8 @@ func (m *recMeetings) act(what, room string) error {
 func (m *recMeetings) End(_ context.Context, room string) error       { return m.act("end", room) }
 func (m *recMeetings) Remove(_ context.Context, room, _ string) error { return m.act("remove", room) }
 func (m *recMeetings) Mute(_ context.Context, room, _ string) error   { return m.act("mute", room) }
+func (m *recMeetings) Admit(_ context.Context, room, _ string) error  { return m.act("admit", room) }
+func (m *recMeetings) Deny(_ context.Context, room, _ string) error   { return m.act("deny", room) }
 
 func (m *recMeetings) done() []string {
 	m.mu.Lock()
@@ -162,6 +164,10 @@ func uiMatrix() []uiCase {
 		post("/meetings/theirs/participants/p1/remove", nil, codes(401, 403, 404, 303)),
 		post("/meetings/mine/participants/p1/mute", nil, codes(401, 403, 303, 303)),
 		post("/meetings/theirs/participants/p1/mute", nil, codes(401, 403, 404, 303)),
+		post("/meetings/mine/participants/p1/admit", nil, codes(401, 403, 303, 303)),
+		post("/meetings/theirs/participants/p1/admit", nil, codes(401, 403, 404, 303)),
+		post("/meetings/mine/participants/p1/deny", nil, codes(401, 403, 303, 303)),
+		post("/meetings/theirs/participants/p1/deny", nil, codes(401, 403, 404, 303)),
 		post("/tokens", url.Values{"name": {"script"}, "days": {"30"}}, codes(401, 403, 200, 200)),
 		post("/tokens/1/revoke", nil, codes(401, 403, 404, 303)),
 		post("/users", url.Values{"username": {"new1"}, "role": {"member"}, "password": {"new1 password"}}, codes(401, 403, 403, 303)),
@@ -278,6 +284,10 @@ func apiMatrix() []apiCase {
 		{"POST", "/meetings/theirs/participants/p1/remove", "", others(204)},
 		{"POST", "/meetings/mine/participants/p1/mute", "", staff(204)},
 		{"POST", "/meetings/theirs/participants/p1/mute", "", others(204)},
+		{"POST", "/meetings/mine/participants/p1/admit", "", staff(204)},
+		{"POST", "/meetings/theirs/participants/p1/admit", "", others(204)},
+		{"POST", "/meetings/mine/participants/p1/deny", "", staff(204)},
+		{"POST", "/meetings/theirs/participants/p1/deny", "", others(204)},
 		{"POST", "/turn/credentials", "", apiCodes(401, 200, 200, 200, 200)},
 		{"DELETE", "/rooms/theirs", "", others(204)},
 		{"DELETE", "/rooms/mine", "", staff(204)},

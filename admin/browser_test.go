@@ -57,6 +57,12 @@ func (f *fakeMeetings) Remove(_ context.Context, room, id string) error {
 func (f *fakeMeetings) Mute(_ context.Context, room, id string) error {
 	return f.record("mute " + room + " " + id)
 }
+func (f *fakeMeetings) Admit(_ context.Context, room, id string) error {
+	return f.record("admit " + room + " " + id)
+}
+func (f *fakeMeetings) Deny(_ context.Context, room, id string) error {
+	return f.record("deny " + room + " " + id)
+}
 
 func (f *fakeMeetings) done() []string {
 	f.mu.Lock()

@@ -18,6 +18,9 @@ type Meetings interface {
 	Remove(ctx context.Context, room, participantID string) error
 	// Mute asks one participant's microphone to be muted.
 	Mute(ctx context.Context, room, participantID string) error
+	// Admit lets a participant waiting in the lobby in; Deny turns it away.
+	Admit(ctx context.Context, room, participantID string) error
+	Deny(ctx context.Context, room, participantID string) error
 }
 
 // Meeting is one running meeting (an SFU room with participants).

@@ -17,6 +17,7 @@ func flashText(code string) string {
 		"settings-saved": "Settings saved.", "turn-rotated": "TURN secret rotated. Credentials already handed out stay valid for a day.",
 		"token-revoked": "Token revoked.", "meeting-ended": "Meeting ended.",
 		"participant-removed": "Participant removed.", "participant-muted": "Participant asked to mute.",
+		"participant-admitted": "Let in from the lobby.", "participant-denied": "Turned away from the lobby.",
 	}[code]
 }
 

@@ -129,6 +129,18 @@ func (a *Admin) postRemoveParticipant(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (a *Admin) postAdmitParticipant(w http.ResponseWriter, r *http.Request) {
+	a.meetingAction(w, r, "meeting.admit", "participant-admitted", func(m Meetings, room, id string) error {
+		return m.Admit(r.Context(), room, id)
+	})
+}
+
+func (a *Admin) postDenyParticipant(w http.ResponseWriter, r *http.Request) {
+	a.meetingAction(w, r, "meeting.deny", "participant-denied", func(m Meetings, room, id string) error {
+		return m.Deny(r.Context(), room, id)
+	})
+}
+
 func (a *Admin) postMuteParticipant(w http.ResponseWriter, r *http.Request) {
 	a.meetingAction(w, r, "meeting.mute", "participant-muted", func(m Meetings, room, id string) error {
 		return m.Mute(r.Context(), room, id)

@@ -9,6 +9,8 @@ func (a *Admin) staffRoutes(r chi.Router) {
 	r.Post("/meetings/{room}/end", a.postEndMeeting)
 	r.Post("/meetings/{room}/participants/{id}/remove", a.postRemoveParticipant)
 	r.Post("/meetings/{room}/participants/{id}/mute", a.postMuteParticipant)
+	r.Post("/meetings/{room}/participants/{id}/admit", a.postAdmitParticipant)
+	r.Post("/meetings/{room}/participants/{id}/deny", a.postDenyParticipant)
 	r.Get("/rooms", a.listRooms)
 	r.Get("/rooms/new", a.newRoom)
 	r.Post("/rooms", a.createRoom)

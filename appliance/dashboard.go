@@ -60,6 +60,16 @@ func (m meetings) Mute(_ context.Context, room, pid string) error {
 	return notFound(m.a.sfu.MuteParticipant(room, pid))
 }
 
+// Admit implements admin.Meetings.
+func (m meetings) Admit(_ context.Context, room, pid string) error {
+	return notFound(m.a.sfu.Admit(room, pid))
+}
+
+// Deny implements admin.Meetings.
+func (m meetings) Deny(_ context.Context, room, pid string) error {
+	return notFound(m.a.sfu.Deny(room, pid))
+}
+
 // notFound gives the SFU's "no such room or participant" admin's meaning.
 func notFound(err error) error {
 	if errors.Is(err, sfu.ErrRoomNotFound) || errors.Is(err, sfu.ErrParticipantNotFound) {

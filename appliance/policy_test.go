@@ -143,19 +143,25 @@ func TestJoinPolicyThroughTheSFU(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the moderator: %v", err)
 		}
-		for _, verdict := range []string{"admit", "deny"} {
+		// The teacher in the meeting lets one in and turns one away; the
+		// dashboard's API lets the third in.
+		for _, verdict := range []string{"admit", "deny", "api-admit"} {
 			result := make(chan error, 1)
 			go func() {
 				_, err := tryJoin(t, a, "waiting", "Guest "+verdict, nil)
 				result <- err
 			}()
 			pid := waitKnock(t, a, token, "waiting", "Guest "+verdict)
-			if err := teacher.Send(map[string]string{"type": verdict, "participantId": pid}); err != nil {
+			if verdict == "api-admit" {
+				if code := apiCall(t, a, token, http.MethodPost, "/api/v1/meetings/waiting/participants/"+pid+"/admit", nil, nil); code != http.StatusNoContent {
+					t.Fatalf("admit through the API: %d", code)
+				}
+			} else if err := teacher.Send(map[string]string{"type": verdict, "participantId": pid}); err != nil {
 				t.Fatal(err)
 			}
 			select {
 			case err := <-result:
-				if verdict == "admit" && err != nil {
+				if verdict != "deny" && err != nil {
 					t.Errorf("admitted guest: %v", err)
 				}
 				if verdict == "deny" && errorCode(err) != "lobby-denied" {

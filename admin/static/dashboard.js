@@ -87,7 +87,10 @@
         el('td', {}, [p.turn ? el('span', { class: 'badge badge-warn' }, ['TURN relay']) : 'direct']),
         el('td', { class: 'num opt' }, [bitrate(p.bitrate_in)]),
         el('td', { class: 'num' }, [bitrate(p.bitrate_out)]),
-        el('td', { class: 'actions' }, [
+        el('td', { class: 'actions' }, p.lobby ? [
+          actionForm(`${base}/meetings/${room}/participants/${id}/admit`, 'Let in', ''),
+          actionForm(`${base}/meetings/${room}/participants/${id}/deny`, 'Deny', 'btn-danger'),
+        ] : [
           actionForm(`${base}/meetings/${room}/participants/${id}/mute`, 'Mute', 'btn-secondary'),
           actionForm(`${base}/meetings/${room}/participants/${id}/remove`, 'Remove', 'btn-danger',
             `Remove ${p.name} from the meeting?`),
