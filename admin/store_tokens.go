@@ -64,6 +64,12 @@ func validateTokenName(name string) error {
 // this once. ttl 0 means the token never expires. actor is recorded in the
 // audit log.
 func (s *Store) CreateAPIToken(ctx context.Context, actor, name string, ttl time.Duration) (string, error) {
+	return s.createAPIToken(ctx, actor, name, ttl, sql.NullInt64{})
+}
+
+// createAPIToken stores a new token, a service's (owner not Valid) or a
+// user's, and audits it in the same transaction.
+func (s *Store) createAPIToken(ctx context.Context, actor, name string, ttl time.Duration, owner sql.NullInt64) (string, error) {
 	if err := errors.Join(validateTokenName(name), validateActor(actor)); err != nil {
 		return "", fmt.Errorf("create api token %q: %w", name, err)
 	}
@@ -81,14 +87,17 @@ func (s *Store) CreateAPIToken(ctx context.Context, actor, name string, ttl time
 	}
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at, expires_at)
-			VALUES (?, ?, ?, ?) RETURNING id`, name, digest, now.Unix(), expires).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, user_id, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, name, digest, owner, now.Unix(), expires).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("insert api token: %w", err)
 		}
 		detail := map[string]any{"name": name}
 		if expires.Valid {
 			detail["expires_at"] = expires.Int64
+		}
+		if owner.Valid {
+			detail["user_id"] = owner.Int64
 		}
 		return s.audit(ctx, tx, auditEntry{actor: actor, action: "api_token.create",
 			object: fmt.Sprintf("api_token:%d", id), detail: detail})

@@ -19,35 +19,7 @@ type APITokenInfo struct {
 // user's role) and returns it; it is shown only this once. ttl 0 means it
 // never expires.
 func (s *Store) CreateUserAPIToken(ctx context.Context, actor string, userID int64, name string, ttl time.Duration) (string, error) {
-	if err := errors.Join(validateTokenName(name), validateActor(actor)); err != nil {
-		return "", fmt.Errorf("create api token %q: %w", name, err)
-	}
-	if ttl < 0 {
-		return "", fmt.Errorf("create api token %q: negative ttl %s", name, ttl)
-	}
-	secret, digest, err := newSecret()
-	if err != nil {
-		return "", fmt.Errorf("create api token %q: %w", name, err)
-	}
-	now := s.now()
-	var expires sql.NullInt64
-	if ttl > 0 {
-		expires = sql.NullInt64{Int64: now.Add(ttl).Unix(), Valid: true}
-	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, user_id, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, name, digest, userID, now.Unix(), expires).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("insert api token: %w", err)
-		}
-		return s.audit(ctx, tx, auditEntry{actor: actor, action: "api_token.create",
-			object: fmt.Sprintf("api_token:%d", id), detail: map[string]any{"name": name, "user_id": userID}})
-	})
-	if err != nil {
-		return "", fmt.Errorf("create api token %q: %w", name, err)
-	}
-	return apiTokenPrefix + secret, nil
+	return s.createAPIToken(ctx, actor, name, ttl, sql.NullInt64{Int64: userID, Valid: true})
 }
 
 // ListAPITokens returns the tokens of userID, or every token when userID is 0, newest first.
