@@ -61,8 +61,8 @@ func TestE2EEThreeBotsAndAnOutsider(t *testing.T) {
 			}
 			for _, kind := range []string{"audio", "video"} {
 				st := b.Received(o.ParticipantID(), kind)
-				t.Logf("%s from %s %s: %d packets, %d frames, %d decrypted, %d failures, %d no key",
-					b.name, o.name, kind, st.Packets, st.Frames, st.Decrypted, st.DecryptFailures, st.KeyMissing)
+				t.Logf("%s from %s %s: %d packets, %d frames, %d decrypted, %d failures, %d replayed, %d no key",
+					b.name, o.name, kind, st.Packets, st.Frames, st.Decrypted, st.DecryptFailures, st.Replayed, st.KeyMissing)
 				if st.DecryptFailures != 0 || st.KeyMissing != 0 {
 					t.Errorf("%s from %s %s: %d failures, %d without key; want none", b.name, o.name, kind, st.DecryptFailures, st.KeyMissing)
 				}

@@ -134,7 +134,11 @@ func (d *trackDecryptor) try(sealed []byte, now time.Time) bool {
 	}
 	onFrame := d.s.c.cfg.OnFrame
 	if err != nil {
-		d.ctr.failures.Add(1)
+		if errors.Is(err, sframe.ErrReplay) {
+			d.ctr.replayed.Add(1)
+		} else {
+			d.ctr.failures.Add(1)
+		}
 		d.s.log.Debug("frame dropped", "from", d.info.ParticipantID, "kind", d.info.Kind, slog.Any("err", err))
 		if onFrame != nil {
 			onFrame(d.info, sealed, nil)

@@ -27,9 +27,11 @@ type TrackStats struct {
 
 	// With E2EE on (Config.Secret): Frames is the complete frames reassembled from the
 	// packets, Decrypted those that decrypted (the only ones a decoder would get),
-	// DecryptFailures those that failed authentication, were replayed or malformed, and
-	// KeyMissing those dropped because no key for their KID arrived within 500 ms.
-	Frames, Decrypted, DecryptFailures, KeyMissing uint64
+	// DecryptFailures those that failed authentication or were malformed, Replayed those
+	// whose counter had already been accepted (a frame delivered twice: a retransmission
+	// of packets that were late, not lost), and KeyMissing those dropped because no key
+	// for their KID arrived within 500 ms.
+	Frames, Decrypted, DecryptFailures, Replayed, KeyMissing uint64
 }
 
 // Stats is a snapshot of a client's counters.
@@ -40,7 +42,7 @@ type Stats struct {
 	SentPackets uint64       // sent by this client's sources
 	SentBytes   uint64       // payload bytes sent
 	// Decrypted, DecryptFailures and KeyMissing add up the remote tracks' (E2EE only).
-	Decrypted, DecryptFailures, KeyMissing uint64
+	Decrypted, DecryptFailures, Replayed, KeyMissing uint64
 	// JoinLatency is the time from the Join call to the first RTP packet from any remote
 	// track; zero until one arrives.
 	JoinLatency time.Duration
@@ -58,7 +60,7 @@ type recvCounter struct {
 	firstExt, highExt atomic.Uint64
 	ended             atomic.Bool
 
-	frames, decrypted, failures, keyMissing atomic.Uint64
+	frames, decrypted, failures, replayed, keyMissing atomic.Uint64
 }
 
 // add counts one packet received at now.
@@ -83,7 +85,7 @@ func (r *recvCounter) snapshot() TrackStats {
 		Packets: r.packets.Load(), Bytes: r.bytes.Load(),
 		LastSeq: uint16(r.lastSeq.Load()), Ended: r.ended.Load(),
 		Frames: r.frames.Load(), Decrypted: r.decrypted.Load(),
-		DecryptFailures: r.failures.Load(), KeyMissing: r.keyMissing.Load(),
+		DecryptFailures: r.failures.Load(), Replayed: r.replayed.Load(), KeyMissing: r.keyMissing.Load(),
 	}
 	if s.Packets > 0 {
 		s.Expected = r.highExt.Load() - r.firstExt.Load() + 1
@@ -149,6 +151,7 @@ func (s *recvStats) snapshot() Stats {
 		out.Bytes += t.Bytes
 		out.Decrypted += t.Decrypted
 		out.DecryptFailures += t.DecryptFailures
+		out.Replayed += t.Replayed
 		out.KeyMissing += t.KeyMissing
 	}
 	if ns := s.firstAt.Load(); ns != 0 {
@@ -172,6 +175,7 @@ func sum(tracks []TrackStats, participantID, kind string) TrackStats {
 		out.Frames += t.Frames
 		out.Decrypted += t.Decrypted
 		out.DecryptFailures += t.DecryptFailures
+		out.Replayed += t.Replayed
 		out.KeyMissing += t.KeyMissing
 		if !t.FirstPacket.IsZero() && (out.FirstPacket.IsZero() || t.FirstPacket.Before(out.FirstPacket)) {
 			out.FirstPacket = t.FirstPacket
