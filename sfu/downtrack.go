@@ -135,7 +135,12 @@ func (t *DownTrack) writeRTP(src *rtp.Header, payload []byte, key bool, now time
 	if t.resuming.Load() {
 		if !key {
 			t.mu.Unlock()
-			return // a delta frame after the pause could not be decoded
+			// A delta frame after the pause could not be decoded. Ask again:
+			// the request setVisible made may have fallen in the throttle's
+			// window of an earlier one (a new subscriber's), whose key frame
+			// came while this copy was still hidden.
+			t.up.requestKeyframe()
+			return
 		}
 		// The packets skipped while hidden leave no gap: the receiver would
 		// take them for losses and ask for them.
