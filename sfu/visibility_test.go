@@ -50,10 +50,16 @@ func TestHiddenVideoPausesAndResumesOnAKeyFrame(t *testing.T) {
 		t.Errorf("the other subscriber got %d packets, want all 8", sinks[1].n)
 	}
 
+	asked := counterValue(t, u.metrics.keyframeRequests)
 	downs[0].setVisible(true)
 	send(false) // a delta frame: not decodable after the pause, held back
 	if sinks[0].n != 2 {
 		t.Errorf("resumed on a delta frame: %d packets", sinks[0].n)
+	}
+	// The resume asks for a key frame, and asks again while only delta frames
+	// come (the throttle may have swallowed the first request).
+	if n := counterValue(t, u.metrics.keyframeRequests) - asked; n != 2 {
+		t.Errorf("%.0f key frame requests on resuming and one delta frame, want 2", n)
 	}
 	send(true)
 	send(false)
