@@ -48,7 +48,12 @@ func classClick(pp peerPage, sel string) {
 	}
 	ctx, cancel := context.WithTimeout(pp.p.Context(), 20*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+	// A render may replace the node between finding and clicking it: find it again.
+	err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+	for try := 0; err != nil && strings.Contains(err.Error(), "Could not find node") && try < 3; try++ {
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+	}
+	if err != nil {
 		pp.p.Screenshot(filepath.Join(os.TempDir(), "classclick-"+pp.name+".png"))
 		panic(fmt.Sprintf("%s: click %s: %v", pp.name, sel, err))
 	}

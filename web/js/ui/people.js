@@ -51,6 +51,8 @@ export class PeoplePanel extends EventTarget {
   #note = byId('school-note', HTMLElement);
   #menu = byId('person-menu', HTMLElement);
   #knocks = byId('knocks', HTMLElement);
+  /** What the knocks list shows now, to rebuild it only on a change. */
+  #knocksShown = '';
   /** @type {PeopleModel | null} */
   #model = null;
   /** @type {(open: boolean) => void} */
@@ -265,6 +267,12 @@ export class PeoplePanel extends EventTarget {
   #renderKnocks(m) {
     const show = m.moderator && m.knocks.size > 0;
     this.#knocks.hidden = !show;
+    // Rebuilt only when the knocks (or the language) change: a render comes
+    // with every speaker change, and a button replaced under the pointer
+    // loses the moderator's click.
+    const sig = show ? `${document.documentElement.lang}\n${[...m.knocks].map(([id, name]) => `${id}\0${name}`).join('\n')}` : '';
+    if (sig === this.#knocksShown) return;
+    this.#knocksShown = sig;
     if (!show) {
       this.#knocks.replaceChildren();
       return;
