@@ -203,16 +203,12 @@ func (a *Admin) showUser(w http.ResponseWriter, r *http.Request) {
 
 // updateUser serves POST /users/{username}: name, role and disabled.
 func (a *Admin) updateUser(w http.ResponseWriter, r *http.Request) {
-	u, err := a.store.UserByUsername(r.Context(), chi.URLParam(r, "username"))
-	if err == nil {
-		err = parseForm(w, r, maxFormBytes)
-	}
-	if err != nil {
-		a.httpError(w, r, err)
+	u, ok := a.userForm(w, r)
+	if !ok {
 		return
 	}
 	name, role, disabled := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("role"), r.PostForm.Get("disabled") == "on"
-	_, err = a.store.UpdateUser(r.Context(), principalFrom(r.Context()).actor(), u.Username,
+	_, err := a.store.UpdateUser(r.Context(), principalFrom(r.Context()).actor(), u.Username,
 		UserUpdate{Name: &name, Role: &role, Disabled: &disabled})
 	if err != nil {
 		a.userFormError(w, r, u, err, false)
@@ -239,12 +235,8 @@ func (a *Admin) userFormError(w http.ResponseWriter, r *http.Request, u User, er
 
 // setUserPassword serves POST /users/{username}/password.
 func (a *Admin) setUserPassword(w http.ResponseWriter, r *http.Request) {
-	u, err := a.store.UserByUsername(r.Context(), chi.URLParam(r, "username"))
-	if err == nil {
-		err = parseForm(w, r, maxFormBytes)
-	}
-	if err != nil {
-		a.httpError(w, r, err)
+	u, ok := a.userForm(w, r)
+	if !ok {
 		return
 	}
 	pw := r.PostForm.Get("password")
@@ -284,4 +276,18 @@ func (a *Admin) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectDone(w, r, "/users", "user-deleted")
+}
+
+// userForm reads the user of the URL and the posted form of a user page's
+// action; on failure it has answered already.
+func (a *Admin) userForm(w http.ResponseWriter, r *http.Request) (User, bool) {
+	u, err := a.store.UserByUsername(r.Context(), chi.URLParam(r, "username"))
+	if err == nil {
+		err = parseForm(w, r, maxFormBytes)
+	}
+	if err != nil {
+		a.httpError(w, r, err)
+		return User{}, false
+	}
+	return u, true
 }
