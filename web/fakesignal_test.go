@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"conclave/internal/testenv"
 	"conclave/web"
 )
 
@@ -101,14 +102,18 @@ func (c *fakeConn) with(t *testing.T) *fakeConn {
 	return &cc
 }
 
-// nextFor returns the next connection the browser opens, reporting to t.
-func (fs *fakeSignal) nextFor(t *testing.T) *fakeConn {
+// nextFor returns the next connection the page opens, reporting to t. It
+// waits as long as any page action; if none comes, it reports what the page
+// shows and logged, so a slow start is told apart from a broken one.
+func (fs *fakeSignal) nextFor(t *testing.T, p *testenv.Page) *fakeConn {
 	t.Helper()
 	select {
 	case c := <-fs.conns:
 		return c.with(t)
-	case <-time.After(15 * time.Second):
-		t.Fatal("fake signal: no connection within 15 s")
+	case <-time.After(30 * time.Second):
+		state := testenv.Eval[string](p, `JSON.stringify({url: location.pathname + location.search, `+
+			`phase: window.conclave?.phase?.() ?? null, text: document.body.innerText.slice(0, 400)})`)
+		t.Fatalf("fake signal: no connection within 30 s; the page: %s; console errors: %q", state, p.ConsoleErrors())
 		return nil
 	}
 }

@@ -143,7 +143,7 @@ func TestBrowserGermanHasNoEnglish(t *testing.T) {
 	p.Screenshot(screenshotPath(t, "prejoin-de-1280.png"))
 
 	click(p, "#join-button")
-	c := sig.nextFor(t)
+	c := sig.nextFor(t, p)
 	c.readType("join")
 	moderatorWelcome(c, map[string]any{"locked": true, "schoolMode": true})
 	c.send(map[string]any{"type": "knock", "participant": map[string]any{"id": "p_eve", "name": "Eve"}})

@@ -29,7 +29,7 @@ func TestBrowserMeetingProtocol(t *testing.T) {
 	p := b.NewPage(t)
 	p.Do(emulateMedia("prefers-reduced-motion", "reduce"))
 	p.Navigate(srv.URL + "/r/brisk-otter-42?name=Ada&autojoin=1#k=" + key)
-	c := sig.nextFor(t)
+	c := sig.nextFor(t, p)
 	join := c.read()
 	if join["type"] != "join" || join["v"] != 1.0 || join["room"] != "brisk-otter-42" || join["name"] != "Ada" {
 		t.Fatalf("first message: got %v, want a v1 join of brisk-otter-42 as Ada", join)
@@ -134,7 +134,7 @@ func TestBrowserMeetingProtocol(t *testing.T) {
 		if got := testenv.Eval[string](p, `document.getElementById("banner").textContent`); got != "Connection lost, reconnecting…" {
 			t.Errorf("banner: got %q", got)
 		}
-		c2 := sig.nextFor(t)
+		c2 := sig.nextFor(t, p)
 		j := c2.read()
 		if j["type"] != "join" || j["resume"] != "tok-1" {
 			t.Fatalf("rejoin: got %v, want a join with resume token tok-1", j)
@@ -175,7 +175,7 @@ func TestBrowserMeetingRefused(t *testing.T) {
 		p.Navigate(srv.URL + "/r/t?name=Ada#k=" + key)
 		waitPreview(t, p)
 		p.Do(chromedp.Click(chromedp.CSS("#join-button")))
-		c := sig.nextFor(t)
+		c := sig.nextFor(t, p)
 		c.readType("join")
 		c.send(map[string]any{"type": "error", "code": "room-full", "message": "the room is full (100 participants)", "fatal": true})
 		p.WaitFor(`document.getElementById("prejoin-error").textContent !== ""`)
@@ -189,7 +189,7 @@ func TestBrowserMeetingRefused(t *testing.T) {
 
 		// The second try joins, and the camera preview survived the refusal.
 		p.Do(chromedp.Click(chromedp.CSS("#join-button")))
-		c = sig.nextFor(t)
+		c = sig.nextFor(t, p)
 		c.readType("join")
 		c.welcome("p_ada", "tok", false)
 		p.WaitFor(`!document.getElementById("meeting").hidden && document.querySelector("#grid .tile.self video").videoWidth > 0`)
@@ -199,7 +199,7 @@ func TestBrowserMeetingRefused(t *testing.T) {
 	t.Run("autojoin shows the reason", func(t *testing.T) {
 		p := b.NewPage(t)
 		p.Navigate(srv.URL + "/r/t?autojoin=1#k=" + key)
-		c := sig.nextFor(t)
+		c := sig.nextFor(t, p)
 		if j := c.read(); j["name"] != "Guest" {
 			t.Errorf("autojoin without a name: got name %v, want Guest", j["name"])
 		}
@@ -220,7 +220,7 @@ func TestBrowserMeetingPhone(t *testing.T) {
 	p := b.NewPage(t)
 	p.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	p.Navigate(srv.URL + "/r/brisk-otter-42?name=Ada&autojoin=1#k=" + key)
-	c := sig.nextFor(t)
+	c := sig.nextFor(t, p)
 	c.readType("join")
 	c.welcome("p_ada", "tok", false, participant("p_bob", "Bob", micOn), participant("p_cy", "Cy", micOff),
 		participant("p_dee", "Dee Longname-Withaveryverylongsurname", micOn))
@@ -280,7 +280,7 @@ func TestBrowserCameraBlocked(t *testing.T) {
 		p := b.NewPage(t)
 		deny(p)
 		p.Navigate(srv.URL + "/r/t?name=Ada&autojoin=1#k=" + key)
-		c := sig.nextFor(t)
+		c := sig.nextFor(t, p)
 		c.readType("join")
 		c.welcome("p_ada", "tok", false)
 		_, before := c.readType("offer")
