@@ -100,9 +100,8 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 
 // newInterceptors registers the interceptors we want and no others: the NACK
 // generator (asks publishers to resend what we lost), RTCP sender and
-// receiver reports, TWCC feedback for what we receive and the TWCC sequence
-// extension on what we send. Not pion's NACK responder: we answer NACKs from
-// our own packet cache (uptrack.go), which holds each packet once for all
+// receiver reports, and TWCC feedback for what we receive. Not pion's NACK
+// responder: we answer NACKs from our own packet cache (uptrack.go), which holds each packet once for all
 // subscribers. Not intervalpli: keyframes are requested only when needed.
 func newInterceptors(lf logging.LoggerFactory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
@@ -122,13 +121,12 @@ func newInterceptors(lf logging.LoggerFactory) (*interceptor.Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("twcc feedback: %w", err)
 	}
-	ext, err := twcc.NewHeaderExtensionInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("twcc extension: %w", err)
-	}
 	// The loops about received media start with the first received stream
-	// (lazyloop.go); sender reports and the TWCC extension serve what we send.
-	for _, f := range []interceptor.Factory{lazyLoopFactory{gen}, lazyLoopFactory{recv}, send, lazyLoopFactory{fb}, ext} {
+	// (lazyloop.go); sender reports serve what we send. What we send is
+	// numbered for transport-cc by the down-tracks themselves (bwe.go), not
+	// by pion's extension interceptor: the estimate needs each number's send
+	// time and size, and one interceptor less is cheaper per packet.
+	for _, f := range []interceptor.Factory{lazyLoopFactory{gen}, lazyLoopFactory{recv}, send, lazyLoopFactory{fb}} {
 		reg.Add(f)
 	}
 	return reg, nil

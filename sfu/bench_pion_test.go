@@ -21,7 +21,7 @@ import (
 // path.
 func BenchmarkForwardPion(b *testing.B) {
 	up, _ := newForwardFixture(b, 0)
-	down := newDownTrack(up, "p_sub", up.metrics)
+	down := newDownTrack(up, "p_sub", up.metrics, nil)
 	sfuPC, clientPC := connectedPair(b, down)
 	received := make(chan struct{})
 	clientPC.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -40,7 +40,7 @@ func BenchmarkForwardPion(b *testing.B) {
 	// The first packets make the client's OnTrack fire.
 	for i := range 50 {
 		binary.BigEndian.PutUint16(pkt[2:], uint16(i))
-		up.forward(&h, pkt)
+		up.forward(up.layer(0), &h, pkt)
 		time.Sleep(time.Millisecond)
 	}
 	b.ReportAllocs()
@@ -48,7 +48,7 @@ func BenchmarkForwardPion(b *testing.B) {
 	start := time.Now()
 	for i := 50; b.Loop(); i++ {
 		binary.BigEndian.PutUint16(pkt[2:], uint16(i))
-		up.forward(&h, pkt)
+		up.forward(up.layer(0), &h, pkt)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "packets/s")
 	b.StopTimer()

@@ -93,6 +93,11 @@ type Config struct {
 	// SendQueue is how many outgoing messages may wait for one socket
 	// (default 256); a socket that falls further behind is closed.
 	SendQueue int
+	// LastN is how many of the most recent speakers' cameras a subscriber
+	// keeps receiving (their lowest simulcast encoding) while their tiles
+	// are off screen, so that a speaker view switches at once (default 3;
+	// negative: none).
+	LastN int
 }
 
 // Defaults of Config.
@@ -126,6 +131,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.ICEDisconnectedTimeout, 5*time.Second)
 	setDefault(&c.ICEFailedTimeout, 25*time.Second)
 	setDefault(&c.SendQueue, 256)
+	setDefault(&c.LastN, 3)
 	return c
 }
 

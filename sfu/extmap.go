@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -77,4 +78,15 @@ func (m *extMap) apply(dst, src *rtp.Header) {
 	if len(dst.Extensions) == 0 {
 		dst.Extension, dst.ExtensionProfile = false, 0
 	}
+}
+
+// twccExtID is the ID the subscriber's leg negotiated for transport-cc, 0
+// when it did not.
+func twccExtID(exts []webrtc.RTPHeaderExtensionParameter) uint8 {
+	for _, e := range exts {
+		if e.URI == sdp.TransportCCURI && e.ID > 0 && e.ID <= 255 {
+			return uint8(e.ID)
+		}
+	}
+	return 0
 }

@@ -27,11 +27,12 @@ type deadliner interface {
 // bad packet is one failed read, and a good one resets the count).
 const maxReadErrors = 1 << 16
 
-// readLoop is the track's reader goroutine: it reads every packet the
-// publisher sends and forwards it until the track ends, or until halted is
-// set and its read fails. It closes u.done on return.
-func (u *UpTrack) readLoop(r rtpReader, halted *atomic.Bool) {
-	defer close(u.done)
+// readLoop is the reader goroutine of one of the track's encodings: it
+// reads every packet the publisher sends on it and forwards it until the
+// track ends, or until halted is set and its read fails. The track ends
+// (u.done) when its first reader returns.
+func (u *UpTrack) readLoop(l *layer, r rtpReader, halted *atomic.Bool) {
+	defer u.end()
 	buf := make([]byte, maxPacketSize)
 	var h rtp.Header
 	failures := 0
@@ -50,7 +51,7 @@ func (u *UpTrack) readLoop(r rtpReader, halted *atomic.Bool) {
 			continue
 		}
 		failures = 0
-		u.forward(&h, buf[:n])
+		u.forward(l, &h, buf[:n])
 	}
 }
 
@@ -59,11 +60,12 @@ func endOfTrack(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed)
 }
 
-// forward parses pkt's header into h (reused, so nothing is allocated),
-// stores the packet for NACKs and writes it to every subscriber. The
-// payload may be end-to-end encrypted: only its clear descriptor is read,
-// to count key frames (keydetect.go).
-func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
+// forward parses pkt, a packet of encoding l, into h (reused, so nothing
+// is allocated), stores it for NACKs and offers it to every subscriber,
+// which sends it if l is the encoding it forwards. The payload may be end
+// to end encrypted: only its clear descriptor and VP8 header are read, to
+// tell key frames and their size (keydetect.go).
+func (u *UpTrack) forward(l *layer, h *rtp.Header, pkt []byte) {
 	hl, err := h.Unmarshal(pkt)
 	if err != nil || h.Version != 2 || h.PayloadType != uint8(u.codec.PayloadType) {
 		u.metrics.packetsDropped.Inc()
@@ -77,21 +79,29 @@ func (u *UpTrack) forward(h *rtp.Header, pkt []byte) {
 	if u.bytesIn != nil {
 		u.bytesIn.Add(uint64(len(payload)))
 	}
+	l.bytes.Add(uint64(len(payload)))
+	now := u.now()
+	l.lastPacket.Store(int64(now))
 	if u.gated.Load() {
 		return // muted by a moderator: nothing leaves
 	}
 	key := u.isKey != nil && u.isKey(payload)
 	if key {
 		u.metrics.keyframesSeen.Inc()
+		if u.vp8 {
+			if w, h, ok := vp8KeyframeSize(payload); ok {
+				l.width.Store(w)
+				l.height.Store(h)
+			}
+		}
 	}
-	u.cache.store(h.SequenceNumber, pkt)
-	now := u.now()
+	l.cache.store(h.SequenceNumber, pkt)
 	u.observeSpeech(h, now) // active speakers: reads the audio level only (speaker.go)
 	if u.batch != nil {
 		u.batch.begin()
 	}
 	for _, d := range *u.downs.Load() {
-		d.writeRTP(h, payload, key, now)
+		d.writeRTP(l, h, payload, key, now)
 	}
 	if u.batch != nil {
 		u.batch.end()

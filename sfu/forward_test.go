@@ -48,7 +48,7 @@ func newForwardFixture(tb testing.TB, n int) (*UpTrack, []*sinkWriter) {
 	sinks := make([]*sinkWriter, n)
 	for i := range sinks {
 		sinks[i] = &sinkWriter{payload: make([]byte, 0, maxPacketSize)}
-		d := newDownTrack(u, "p_sub", m)
+		d := newDownTrack(u, "p_sub", m, nil)
 		d.bound.Store(&binding{ssrc: uint32(2000 + i), pt: 100, writer: sinks[i],
 			exts: newExtMap(u.exts, []webrtc.RTPHeaderExtensionParameter{{URI: audioLevelURI, ID: 3}})})
 		u.addDown(d)
@@ -69,7 +69,7 @@ func TestForwardRewritesHeaderOnly(t *testing.T) {
 	u, sinks := newForwardFixture(t, 2)
 	var h rtp.Header
 	pkt := testPacket(7)
-	u.forward(&h, pkt)
+	u.forward(u.layer(0), &h, pkt)
 	for i, s := range sinks {
 		if s.n != 1 {
 			t.Fatalf("sink %d got %d packets, want 1", i, s.n)
@@ -106,7 +106,7 @@ func TestForwardMalformed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			u, sinks := newForwardFixture(t, 1)
 			var h rtp.Header
-			u.forward(&h, tc.pkt)
+			u.forward(u.layer(0), &h, tc.pkt)
 			if sinks[0].n != 0 {
 				t.Errorf("malformed packet forwarded")
 			}
@@ -127,7 +127,7 @@ func FuzzForward(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		sinks[0].n = 0
 		var h rtp.Header
-		u.forward(&h, pkt)
+		u.forward(u.layer(0), &h, pkt)
 		if sinks[0].n == 0 {
 			return
 		}
@@ -155,7 +155,7 @@ func BenchmarkForward(b *testing.B) {
 			start := time.Now()
 			for i := 0; b.Loop(); i++ {
 				binary.BigEndian.PutUint16(pkt[2:], uint16(i))
-				u.forward(&h, pkt)
+				u.forward(u.layer(0), &h, pkt)
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "packets/s")
 		})

@@ -34,33 +34,73 @@ func keyframeDetector(codec webrtc.RTPCodecCapability) keyframeFunc {
 // bit) is 0 on a key frame. E2EE keeps that byte clear on every VP8 frame
 // (10 bytes on key frames, 1 on delta frames).
 func vp8Keyframe(payload []byte) bool {
-	if len(payload) == 0 || payload[0]&0x10 == 0 || payload[0]&0x07 != 0 {
-		return false // not the start of partition 0
+	d, ok := parseVP8(payload)
+	return ok && d.start && len(payload) > d.size && payload[d.size]&0x01 == 0
+}
+
+// vp8Desc is where the fields of a VP8 payload descriptor (RFC 7741
+// section 4.2) are in a packet; offsets are 0 when the field is absent (it
+// can never be at offset 0).
+type vp8Desc struct {
+	size   int  // descriptor length: the VP8 payload starts here
+	start  bool // S=1 and PID=0: the packet starts a frame
+	pid    int  // offset of the PictureID
+	pidLen int  // 1 (7 bits) or 2 (15 bits, M=1)
+	tl0    int  // offset of TL0PICIDX
+}
+
+// parseVP8 locates the descriptor's fields. ok is false for a payload too
+// short for the descriptor it announces.
+func parseVP8(payload []byte) (d vp8Desc, ok bool) {
+	if len(payload) == 0 {
+		return d, false
 	}
-	i := 1
-	if payload[0]&0x80 != 0 { // X: extension byte I L T K
-		if len(payload) < 2 {
-			return false
-		}
-		x := payload[1]
-		i = 2
-		if x&0x80 != 0 { // I: PictureID, 7 or 15 bits (M flag)
-			if len(payload) <= i {
-				return false
-			}
-			if payload[i]&0x80 != 0 {
-				i++
-			}
-			i++
-		}
-		if x&0x40 != 0 { // L: TL0PICIDX
-			i++
-		}
-		if x&0x30 != 0 { // T or K: TID|Y|KEYIDX
-			i++
-		}
+	d.start = payload[0]&0x10 != 0 && payload[0]&0x07 == 0
+	d.size = 1
+	if payload[0]&0x80 == 0 { // no X: no extension fields
+		return d, true
 	}
-	return len(payload) > i && payload[i]&0x01 == 0
+	if len(payload) < 2 {
+		return d, false
+	}
+	x := payload[1]
+	d.size = 2
+	if x&0x80 != 0 { // I: PictureID, 7 or 15 bits (M flag)
+		if len(payload) <= d.size {
+			return d, false
+		}
+		d.pid, d.pidLen = d.size, 1
+		if payload[d.size]&0x80 != 0 {
+			d.pidLen = 2
+		}
+		d.size += d.pidLen
+	}
+	if x&0x40 != 0 { // L: TL0PICIDX
+		d.tl0 = d.size
+		d.size++
+	}
+	if x&0x30 != 0 { // T or K: TID|Y|KEYIDX
+		d.size++
+	}
+	return d, len(payload) >= d.size
+}
+
+// vp8KeyframeSize reads the width and height of a VP8 key frame from its
+// first packet: the frame header's 3-byte tag, the start code 9d 01 2a,
+// then 14-bit width and height, little endian (RFC 6386 section 9.1). All
+// ten bytes are in the clear part of an end-to-end encrypted frame.
+func vp8KeyframeSize(payload []byte) (width, height uint32, ok bool) {
+	d, ok := parseVP8(payload)
+	if !ok || !d.start {
+		return 0, 0, false
+	}
+	f := payload[d.size:]
+	if len(f) < 10 || f[0]&0x01 != 0 || f[3] != 0x9d || f[4] != 0x01 || f[5] != 0x2a {
+		return 0, 0, false
+	}
+	width = uint32(f[6]) | uint32(f[7]&0x3f)<<8
+	height = uint32(f[8]) | uint32(f[9]&0x3f)<<8
+	return width, height, width > 0 && height > 0
 }
 
 // vp9Keyframe reads the VP9 payload descriptor only (draft-ietf-payload-vp9

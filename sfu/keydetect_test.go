@@ -84,7 +84,7 @@ func TestVP8KeyframeEncrypted(t *testing.T) {
 			for i, p := range pkts {
 				b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(i),
 					Marker: i == len(pkts)-1, SSRC: 1111}, Payload: p}).Marshal()
-				u.forward(&h, b)
+				u.forward(u.layer(0), &h, b)
 			}
 			if n := counterValue(t, u.metrics.keyframesSeen); tc.check && (n == 1) != tc.want {
 				t.Errorf("%s: forwarding path counted %v key frames, want key=%v", tc.name, n, tc.want)

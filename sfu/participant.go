@@ -48,6 +48,10 @@ type Participant struct {
 	earlyMu sync.Mutex
 	early   [][]byte
 
+	// bwe estimates the downlink from the subscriber's transport-cc
+	// feedback (bwe.go); select.go fits simulcast encodings into it.
+	bwe *estimator
+
 	// For the dashboard (stats.go).
 	traffic traffic
 	relayed atomic.Bool
@@ -81,6 +85,9 @@ type ending struct {
 type subscription struct {
 	down        *DownTrack
 	transceiver *webrtc.RTPTransceiver
+	// tileW and tileH are the tile's size the client last reported
+	// (video-size), -1 before any report: shown, size unknown.
+	tileW, tileH int
 }
 
 // inboxLimit bounds a participant's queue; beyond it the participant is
@@ -103,7 +110,7 @@ func newParticipant(s *SFU, roomName, id, name string, sock *socket, g Grant) (*
 		inbox:  newQueue[event](inboxLimit), stop: make(chan struct{}), done: make(chan struct{}),
 		welcomed: make(chan struct{}), early: [][]byte{},
 		announced: map[string]publishMsg{}, refused: map[string]bool{}, published: map[string]*UpTrack{},
-		subs: map[*UpTrack]*subscription{}}
+		subs: map[*UpTrack]*subscription{}, bwe: newEstimator()}
 	p.sock.Store(sock)
 	// pion callbacks only queue work for run (they must not block).
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { p.post(trackEvent{remote: t, receiver: r}) })
@@ -190,8 +197,12 @@ func (p *Participant) run() {
 	case <-p.sfu.shutdown:
 		p.end = &ending{reason: "shutdown", code: websocket.StatusGoingAway}
 	}
+	tick := time.NewTicker(selectTick)
+	defer tick.Stop()
 	for p.end == nil {
 		select {
+		case <-tick.C:
+			p.tendMedia()
 		case <-p.inbox.ready:
 			for _, ev := range p.inbox.drain() {
 				if p.end != nil {

@@ -70,7 +70,17 @@ func (t *DownTrack) handleRTCP(p rtcp.Packet, rt *retransmitter) {
 			}
 		}
 	case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-		t.up.requestKeyframe()
+		i := t.cur.Load()
+		if i < 0 {
+			i = t.target.Load()
+		}
+		if i >= 0 {
+			t.up.requestKeyframe(int(i))
+		}
+	case *rtcp.TransportLayerCC:
+		if t.bwe != nil {
+			t.bwe.feedback(p, t.up.now())
+		}
 	}
 }
 
@@ -81,6 +91,7 @@ type retransmitter struct {
 	rtx    []byte
 	src    rtp.Header
 	out    rtp.Header
+	twcc   [2]byte
 	rtxSeq uint16
 }
 
@@ -101,11 +112,13 @@ func (t *DownTrack) retransmit(rt *retransmitter, outSeq uint16) {
 	t.mu.Lock()
 	ssrc, seq, ok := t.rw.source(outSeq)
 	tsOffset := t.rw.timestamp(0)
+	ids := t.ids
 	t.mu.Unlock()
-	if !ok || ssrc != t.up.ssrc {
+	l := t.up.layerBySSRC(ssrc)
+	if !ok || l == nil {
 		return
 	}
-	n := t.up.cache.load(seq, rt.pkt)
+	n := l.cache.load(seq, rt.pkt)
 	if n == 0 {
 		return
 	}
@@ -116,6 +129,15 @@ func (t *DownTrack) retransmit(rt *retransmitter, outSeq uint16) {
 	payload, ok := rtpPayload(&rt.src, rt.pkt[:n], hl)
 	if !ok {
 		return
+	}
+	if t.payload[l.index] != nil {
+		// The picture numbers as first sent: the cache holds the
+		// publisher's packet, and rt.pkt is our copy of it.
+		if d, ok := parseVP8(payload); ok {
+			pid, bits, tl0 := readVP8IDs(payload, d)
+			pid, tl0 = ids.out(pid, tl0, bits)
+			writeVP8IDs(payload, d, pid, tl0)
+		}
 	}
 	h := &rt.out
 	fillHeader(h, &rt.src, b)
@@ -129,6 +151,7 @@ func (t *DownTrack) retransmit(rt *retransmitter, outSeq uint16) {
 		h.Padding, h.PaddingSize = false, 0
 		rt.rtxSeq++
 	}
+	t.stampTWCC(h, b, &rt.twcc, len(payload), t.up.now())
 	if _, err := b.writer.WriteRTP(h, payload); err == nil {
 		t.metrics.retransmitted.Inc()
 	}

@@ -145,6 +145,45 @@ type speakerState struct {
 	active   []string
 	dominant string
 	sentAt   time.Duration
+	recent   []string // who spoke, the latest first (last-N), at most maxRecent
+}
+
+// maxRecent bounds the speakers remembered for last-N.
+const maxRecent = 16
+
+// recentSpeakers returns the IDs of the n members who spoke last, the
+// latest first; none for n <= 0.
+func (r *Room) recentSpeakers(n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, n)
+	for _, id := range r.speakers.recent {
+		if len(out) == n {
+			break
+		}
+		if r.members[id] != nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// noteRecentLocked moves the speakers of active (the latest first) to the
+// front of the recent list.
+func (st *speakerState) noteRecentLocked(active []string) {
+	for i := len(active) - 1; i >= 0; i-- {
+		id := active[i]
+		if j := slices.Index(st.recent, id); j >= 0 {
+			st.recent = slices.Delete(st.recent, j, j+1)
+		}
+		st.recent = slices.Insert(st.recent, 0, id)
+	}
+	if len(st.recent) > maxRecent {
+		st.recent = st.recent[:maxRecent]
+	}
 }
 
 // speakersLocked is the speakers message for a joiner, as the room last
@@ -233,6 +272,7 @@ func (r *Room) evalSpeakers(now time.Duration) (msg []byte, members []*Participa
 	for _, f := range found {
 		active = append(active, f.id)
 	}
+	st.noteRecentLocked(active)
 	if i := slices.IndexFunc(found, func(f speaker) bool { return now-f.since >= dominantAfter }); i >= 0 {
 		dominant = found[i].id
 	}

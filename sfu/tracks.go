@@ -53,9 +53,19 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 	if validTrackID(id) != nil {
 		id = fmt.Sprintf("ssrc-%d", remote.SSRC())
 	}
-	if _, ok := p.published[id]; ok {
-		// A second simulcast layer of the same track; layers are issue #8.
-		p.logger.Debug("ignoring extra encoding of a published track", "track", id, "rid", remote.RID())
+	if u, ok := p.published[id]; ok {
+		// Another simulcast encoding of a track we have.
+		l := u.addLayer(remote.RID(), uint32(remote.SSRC()))
+		if l == nil {
+			p.logger.Debug("ignoring an encoding of a published track", "track", id, "rid", remote.RID())
+			return
+		}
+		p.startReaders(u, l, remote, receiverRTCP{receiver, remote.RID()})
+		p.logger.Info("simulcast encoding added", "track", id, "rid", l.rid)
+		return
+	}
+	if _, known := layerIndex(remote.RID()); !known || (remote.RID() != "" && remote.Kind() != webrtc.RTPCodecTypeVideo) {
+		p.logger.Debug("ignoring an encoding with an unknown RID", "track", id, "rid", remote.RID())
 		return
 	}
 	if len(p.published) >= p.sfu.cfg.MaxTracksPerParticipant {
@@ -63,24 +73,26 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 		return
 	}
 	u := newUpTrack(upTrackParams{participantID: p.id, info: p.trackInfo(id, remote.Kind()),
-		ssrc: uint32(remote.SSRC()), codec: remote.Codec(), exts: receiver.GetParameters().HeaderExtensions,
+		rid: remote.RID(), ssrc: uint32(remote.SSRC()), codec: remote.Codec(),
+		exts:      receiver.GetParameters().HeaderExtensions,
 		writeRTCP: p.pc.WriteRTCP, now: p.sfu.now, keyframeInterval: p.sfu.cfg.KeyframeInterval,
 		metrics: p.sfu.metrics, bytesIn: &p.traffic.in, batch: p.sfu.sendBatcher()})
 	p.published[id] = u
 	p.sfu.metrics.upTracks.Inc()
-	p.startReaders(u, remote, receiverRTCP{receiver, remote.RID()})
-	p.logger.Info("track published", "track", id, "kind", u.info.Kind, "codec", u.codec.MimeType)
+	first, _ := layerIndex(remote.RID())
+	p.startReaders(u, u.layer(first), remote, receiverRTCP{receiver, remote.RID()})
+	p.logger.Info("track published", "track", id, "kind", u.info.Kind, "codec", u.codec.MimeType, "rid", remote.RID())
 	p.room.publish(p, u)
 }
 
-// startReaders starts the two goroutines of an up-track: its RTP reader
-// and the drain of its RTCP.
-func (p *Participant) startReaders(u *UpTrack, remote *webrtc.TrackRemote, rtcpIn receiverRTCP) {
+// startReaders starts the two goroutines of an encoding of an up-track:
+// its RTP reader and the drain of its RTCP.
+func (p *Participant) startReaders(u *UpTrack, l *layer, remote *webrtc.TrackRemote, rtcpIn receiverRTCP) {
 	p.readers = append(p.readers, remote, rtcpIn)
 	p.wg.Add(2)
 	go func() {
 		defer p.wg.Done()
-		u.readLoop(remote, &p.halted)
+		u.readLoop(l, remote, &p.halted)
 		p.post(trackEndedEvent{up: u})
 	}()
 	go func() {
@@ -123,7 +135,7 @@ func (p *Participant) subscribe(u *UpTrack) {
 		return // ended before we got here
 	default:
 	}
-	d := newDownTrack(u, p.id, p.sfu.metrics)
+	d := newDownTrack(u, p.id, p.sfu.metrics, p.bwe)
 	d.bytesOut = &p.traffic.out
 	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
@@ -138,7 +150,7 @@ func (p *Participant) subscribe(u *UpTrack) {
 	if err := tr.SetMid(fmt.Sprintf("s%d", p.midSeq)); err != nil {
 		p.logger.Warn("set mid", slog.Any("err", err))
 	}
-	p.subs[u] = &subscription{down: d, transceiver: tr}
+	p.subs[u] = &subscription{down: d, transceiver: tr, tileW: -1, tileH: -1}
 	sender := tr.Sender()
 	p.readers = append(p.readers, sender)
 	p.wg.Add(1)

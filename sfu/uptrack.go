@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,9 +31,12 @@ const (
 type upTrackParams struct {
 	participantID string
 	info          TrackInfo
-	ssrc          uint32
-	codec         webrtc.RTPCodecParameters
-	exts          []webrtc.RTPHeaderExtensionParameter
+	// rid and ssrc are the first encoding's (the only one of a plain
+	// track); further simulcast encodings come with addLayer.
+	rid   string
+	ssrc  uint32
+	codec webrtc.RTPCodecParameters
+	exts  []webrtc.RTPHeaderExtensionParameter
 	// writeRTCP sends RTCP to the publisher (PeerConnection.WriteRTCP).
 	writeRTCP        func([]rtcp.Packet) error
 	now              func() time.Duration
@@ -52,20 +56,29 @@ type upTrackParams struct {
 // concurrent use.
 type UpTrack struct {
 	upTrackParams
-	cache *packetCache
-	isKey keyframeFunc // nil for audio
-	muted atomic.Bool
+	// layers holds the encodings by index (layer.go); a plain track has
+	// only layers[0]. Set by the publisher's goroutine, read by anyone.
+	layers    [maxLayers]atomic.Pointer[layer]
+	simulcast bool // published with RIDs: subscribers choose a layer
+	cacheSize int
+	isKey     keyframeFunc // nil for audio
+	vp8       bool         // VP8: key frames tell their size
+	muted     atomic.Bool
 	// gated stops forwarding while a moderator's mute holds (until the
 	// publisher unmutes the track itself).
-	gated atomic.Bool
-	done  chan struct{} // closed when the reader returns
+	gated    atomic.Bool
+	done     chan struct{} // closed when the first reader returns
+	doneOnce sync.Once
+	// sel is the publisher-side state of simulcast (allocate.go), owned by
+	// the publisher's goroutine; active mirrors sel's layer mask for others.
+	sel    publisherLayers
+	active atomic.Uint32
 
 	speech speechMeter // active speakers (speaker.go); the reader feeds it
 
 	downs atomic.Pointer[[]*DownTrack]
 
-	mu sync.Mutex // guards the copy-on-write writers of downs, and kf
-	kf keyframeThrottle
+	mu sync.Mutex // guards the copy-on-write writers of downs, and the layers' kf
 }
 
 func newUpTrack(p upTrackParams) *UpTrack {
@@ -73,13 +86,58 @@ func newUpTrack(p upTrackParams) *UpTrack {
 	if p.info.Kind == webrtc.RTPCodecTypeVideo.String() {
 		size = videoCacheSize
 	}
-	u := &UpTrack{upTrackParams: p, cache: newPacketCache(size), isKey: keyframeDetector(p.codec.RTPCodecCapability),
-		done: make(chan struct{}),
-		kf:   keyframeThrottle{interval: p.keyframeInterval}}
+	u := &UpTrack{upTrackParams: p, cacheSize: size, isKey: keyframeDetector(p.codec.RTPCodecCapability),
+		simulcast: p.rid != "", vp8: strings.EqualFold(p.codec.MimeType, webrtc.MimeTypeVP8),
+		done: make(chan struct{})}
+	i, _ := layerIndex(p.rid)
+	if p.rid != "" {
+		size = layerCacheSize(size, i)
+	}
+	u.layers[i].Store(newLayer(i, p.rid, p.ssrc, size, p.keyframeInterval))
+	u.active.Store(1<<maxLayers - 1) // every encoding sends until told otherwise
 	u.muted.Store(p.info.Muted)
 	u.downs.Store(&[]*DownTrack{})
 	return u
 }
+
+// addLayer adds a simulcast encoding that arrived after the first. It
+// returns nil for an unknown RID or one the track already has.
+func (u *UpTrack) addLayer(rid string, ssrc uint32) *layer {
+	i, ok := layerIndex(rid)
+	if !ok || !u.simulcast || rid == "" {
+		return nil
+	}
+	l := newLayer(i, rid, ssrc, layerCacheSize(u.cacheSize, i), u.keyframeInterval)
+	if !u.layers[i].CompareAndSwap(nil, l) {
+		return nil
+	}
+	return l
+}
+
+// layerCacheSize halves the cache per layer below the top one: a lower
+// layer sends fewer packets, so fewer slots hold as many seconds.
+func layerCacheSize(size, i int) int { return size >> (maxLayers - 1 - i) }
+
+// layer returns the encoding at index i, nil if the track has none there.
+func (u *UpTrack) layer(i int) *layer {
+	if i < 0 || i >= maxLayers {
+		return nil
+	}
+	return u.layers[i].Load()
+}
+
+// layerBySSRC returns the encoding sent with ssrc, nil if none.
+func (u *UpTrack) layerBySSRC(ssrc uint32) *layer {
+	for i := range u.layers {
+		if l := u.layers[i].Load(); l != nil && l.ssrc == ssrc {
+			return l
+		}
+	}
+	return nil
+}
+
+// end marks the track ended: its first reader returned.
+func (u *UpTrack) end() { u.doneOnce.Do(func() { close(u.done) }) }
 
 // Info returns the track's public description.
 func (u *UpTrack) Info() TrackInfo {
@@ -120,15 +178,20 @@ func (u *UpTrack) removeDown(d *DownTrack) {
 	u.downs.Store(&next)
 }
 
-// requestKeyframe asks the publisher for a keyframe, at most once per
-// keyframe interval however many subscribers ask (keyframe.go).
-func (u *UpTrack) requestKeyframe() {
+// requestKeyframe asks the publisher for a keyframe of the encoding at
+// index i (the only one of a plain track), at most once per keyframe
+// interval however many subscribers ask (keyframe.go).
+func (u *UpTrack) requestKeyframe(i int) {
 	if u.info.Kind != webrtc.RTPCodecTypeVideo.String() {
+		return
+	}
+	l := u.layer(i)
+	if l == nil {
 		return
 	}
 	u.metrics.keyframeRequests.Inc()
 	u.mu.Lock()
-	ok := u.kf.allow(u.now())
+	ok := l.kf.allow(u.now())
 	u.mu.Unlock()
 	if !ok {
 		return
@@ -136,5 +199,5 @@ func (u *UpTrack) requestKeyframe() {
 	u.metrics.keyframeSent.Inc()
 	// An error means the publisher's connection is closing; its track ends
 	// with it, so there is nothing to retry.
-	_ = u.writeRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: u.ssrc}})
+	_ = u.writeRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
 }

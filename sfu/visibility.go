@@ -8,7 +8,7 @@ import "fmt"
 // and the server sends that video only while it is shown. Audio always flows.
 
 // features lists the optional messages this server understands, in welcome.
-func features() []string { return []string{"video-size"} }
+func features() []string { return []string{"video-size", "simulcast"} }
 
 // maxTileSide bounds a reported tile side in CSS pixels.
 const maxTileSide = 16384
@@ -34,9 +34,29 @@ func (m *videoSizeMsg) validate() error {
 // onVideoSize pauses or resumes our copy of a published video. A track we
 // do not receive (it just ended) is ignored.
 func (p *Participant) onVideoSize(m videoSizeMsg) {
+	simulcast := false
 	for u, sub := range p.subs {
-		if u.info.TrackID == m.TrackID && u.info.Kind == "video" {
-			sub.down.setVisible(m.Width > 0 && m.Height > 0)
+		if u.info.TrackID != m.TrackID || u.info.Kind != "video" {
+			continue
 		}
+		sub.tileW, sub.tileH = m.Width, m.Height
+		if u.simulcast {
+			simulcast = true
+			continue
+		}
+		sub.down.setVisible(m.Width > 0 && m.Height > 0, 0)
 	}
+	if simulcast {
+		p.selectLayers(p.sfu.now())
+	}
+}
+
+// tendMedia is the participant's periodic media work: measuring and
+// pausing its own simulcast encodings, choosing those it receives.
+func (p *Participant) tendMedia() {
+	now := p.sfu.now()
+	for _, u := range p.published {
+		p.tendLayers(u, now)
+	}
+	p.selectLayers(now)
 }
