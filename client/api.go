@@ -31,6 +31,9 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 	if cfg.NetworkTypes != nil {
 		se.SetNetworkTypes(cfg.NetworkTypes)
 	}
+	if cfg.Net != nil {
+		se.SetNet(cfg.Net)
+	}
 	se.LoggerFactory = cfg.LoggerFactory
 	if se.LoggerFactory == nil {
 		se.LoggerFactory = pionlog.Factory{Logger: cfg.logger()}

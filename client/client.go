@@ -23,7 +23,7 @@ type Client struct {
 	log     *slog.Logger
 	api     *webrtc.API
 	stats   *recvStats
-	sources []*source // fixed at Join
+	sources []*source // fixed at Join, once the first welcome said whether to simulcast
 	ring    *keyring  // nil without E2EE
 	// ctx lives from Join to Close; the sources and sessions run under it.
 	ctx    context.Context
@@ -51,19 +51,12 @@ func Join(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	sources, err := newSources(cfg)
-	if err != nil {
-		return nil, err
-	}
 	c := &Client{cfg: cfg, log: cfg.logger().With("component", "client", "room", cfg.Room),
-		api: api, stats: newRecvStats(start), sources: sources}
+		api: api, stats: newRecvStats(start)}
 	if cfg.Secret != nil {
 		c.ring, err = newKeyring(cfg.Secret, strings.ToLower(cfg.Room), c.log.With("component", "e2ee"), cfg.OnChat)
 		if err != nil {
 			return nil, err
-		}
-		for _, src := range sources {
-			src.seal = c.ring.seal
 		}
 	}
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -103,6 +96,12 @@ func (c *Client) connect(ctx context.Context, token string) error {
 		c.roster[p.ID] = p
 	}
 	c.mu.Unlock()
+	if c.sources == nil {
+		if err := c.buildSources(w); err != nil {
+			_ = conn.CloseNow()
+			return err
+		}
+	}
 	var announce []outbound
 	if c.ring != nil {
 		// Before the session starts: its loop may deliver others' key messages at once.
@@ -135,6 +134,26 @@ func (c *Client) connect(ctx context.Context, token string) error {
 	return nil
 }
 
+// buildSources makes the sources Config.Publish asks for, simulcast only if the server offers
+// it (welcome.features).
+func (c *Client) buildSources(w welcomeMsg) error {
+	simulcast := c.cfg.Publish.Simulcast && slices.Contains(w.Features, featureSimulcast)
+	if c.cfg.Publish.Simulcast && !simulcast {
+		c.log.Info("the server does not offer simulcast: publishing one video encoding")
+	}
+	sources, err := newSources(c.cfg, simulcast)
+	if err != nil {
+		return err
+	}
+	if c.ring != nil {
+		for _, src := range sources {
+			src.seal = c.ring.seal
+		}
+	}
+	c.sources = sources
+	return nil
+}
+
 // ParticipantID returns the ID the server gave this client in its latest `welcome`.
 func (c *Client) ParticipantID() string {
 	c.mu.Lock()
@@ -151,10 +170,12 @@ func (c *Client) Participants() []Participant {
 	})
 }
 
-// Published returns the tracks this client publishes, as announced to the server.
+// Published returns the tracks this client publishes, as announced to the server (a
+// simulcast track once).
 func (c *Client) Published() []TrackInfo {
-	out := make([]TrackInfo, 0, len(c.sources))
-	for _, s := range c.sources {
+	var out []TrackInfo
+	for _, layers := range byTrack(c.sources) {
+		s := layers[0]
 		out = append(out, TrackInfo{TrackID: s.track.ID(), Kind: s.kind, Source: s.source})
 	}
 	return out

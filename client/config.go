@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/logging"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -19,6 +20,12 @@ import (
 type Publish struct {
 	Video bool // the VP8 clip, source "camera"
 	Audio bool // the Opus clip, source "microphone"
+	// Simulcast publishes the video as one track with three encodings, RIDs "q", "h" and
+	// "f" (160x90, 320x180 and 640x360 clips), when the server's welcome lists the
+	// "simulcast" feature; a server without it gets the single 640x360 clip (logged). The
+	// encodings follow the server's `layers` messages (see Client.ActiveLayers). Only with
+	// Video.
+	Simulcast bool
 }
 
 // Config describes one client. URL, Room and Name are required; the rest is optional.
@@ -54,6 +61,10 @@ type Config struct {
 	NetworkTypes []webrtc.NetworkType
 	// RelayOnly uses TURN relay candidates only (ICE transport policy "relay").
 	RelayOnly bool
+	// Net, when set, opens every socket of the client: ICE and TURN (pion's
+	// SettingEngine.SetNet) and the signaling WebSocket's TCP connection. Tests pass one
+	// whose sockets live in another network namespace. Nil: the host's network.
+	Net transport.Net
 
 	// Logger receives the client's logs; nil discards them.
 	Logger *slog.Logger
@@ -108,6 +119,9 @@ func (c Config) Validate() error {
 	}
 	if c.Name == "" {
 		errs = append(errs, fmt.Errorf("name is empty: %w", ErrBadConfig))
+	}
+	if c.Publish.Simulcast && !c.Publish.Video {
+		errs = append(errs, fmt.Errorf("simulcast without video: %w", ErrBadConfig))
 	}
 	if c.Secret != nil && len(c.Secret) != 32 {
 		errs = append(errs, fmt.Errorf("secret of %d bytes, want 32: %w", len(c.Secret), ErrBadConfig))

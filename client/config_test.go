@@ -19,6 +19,8 @@ func TestConfigValidate(t *testing.T) {
 		{"bad url", func(c *Config) { c.URL = "ws://[::1" }, true},
 		{"no room", func(c *Config) { c.Room = "" }, true},
 		{"no name", func(c *Config) { c.Name = "" }, true},
+		{"simulcast", func(c *Config) { c.Publish = Publish{Video: true, Simulcast: true} }, false},
+		{"simulcast without video", func(c *Config) { c.Publish = Publish{Audio: true, Simulcast: true} }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

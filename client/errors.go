@@ -22,6 +22,11 @@ var (
 	// ErrNoE2EE is returned by SendChat on a client without a room secret: chat is only ever
 	// sent end-to-end encrypted.
 	ErrNoE2EE = errors.New("client: end-to-end encryption is off")
+	// ErrUnsupported is returned for an optional protocol message (`video-size`) the server
+	// did not list in welcome.features.
+	ErrUnsupported = errors.New("client: the server does not support this")
+	// ErrBadVideoSize is returned by SetVideoSize for a negative side.
+	ErrBadVideoSize = errors.New("client: bad video size")
 )
 
 // ServerError is an `error` message from the server (docs/protocol.md, "Leave and errors").

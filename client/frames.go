@@ -146,6 +146,9 @@ func (d *trackDecryptor) try(sealed []byte, now time.Time) bool {
 		return true
 	}
 	d.ctr.decrypted.Add(1)
+	if d.codec == sframe.CodecVP8 {
+		d.ctr.frame(plain)
+	}
 	if v := kid.Pack(); v != d.lastKID {
 		d.lastKID = v
 		if d.codec == sframe.CodecVP8 {

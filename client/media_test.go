@@ -207,7 +207,7 @@ func TestFramesDue(t *testing.T) {
 // TestSourcePacing runs real sources for a second and checks they send about one second of
 // media: loose bounds, the point is real-time pacing, not scheduler precision.
 func TestSourcePacing(t *testing.T) {
-	srcs, err := newSources(Config{Publish: Publish{Video: true, Audio: true}})
+	srcs, err := newSources(Config{Publish: Publish{Video: true, Audio: true}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,24 +243,41 @@ func TestSourcePacing(t *testing.T) {
 }
 
 func TestNewSourcesTracks(t *testing.T) {
-	srcs, err := newSources(Config{Publish: Publish{Video: true, Audio: true}})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name      string
+		simulcast bool
+		mimes     []string
+		rids      []string
+	}{
+		{"single", false, []string{webrtc.MimeTypeVP8, webrtc.MimeTypeOpus}, []string{"", ""}},
+		{"simulcast", true, []string{webrtc.MimeTypeVP8, webrtc.MimeTypeVP8, webrtc.MimeTypeVP8, webrtc.MimeTypeOpus},
+			[]string{"q", "h", "f", ""}},
 	}
-	wantMime := []string{webrtc.MimeTypeVP8, webrtc.MimeTypeOpus}
-	if len(srcs) != 2 {
-		t.Fatalf("got %d sources, want 2", len(srcs))
-	}
-	for i, s := range srcs {
-		if got := s.track.Codec().MimeType; got != wantMime[i] {
-			t.Errorf("source %d: got %s, want %s", i, got, wantMime[i])
-		}
-		if s.track.StreamID() != srcs[0].track.StreamID() {
-			t.Errorf("source %d: stream %q differs from %q", i, s.track.StreamID(), srcs[0].track.StreamID())
-		}
-	}
-	if srcs[0].mid == srcs[1].mid {
-		t.Errorf("both sources use mid %q", srcs[0].mid)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srcs, err := newSources(Config{Publish: Publish{Video: true, Audio: true, Simulcast: tt.simulcast}}, tt.simulcast)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(srcs) != len(tt.mimes) {
+				t.Fatalf("got %d sources, want %d", len(srcs), len(tt.mimes))
+			}
+			for i, s := range srcs {
+				if got := s.track.Codec().MimeType; got != tt.mimes[i] {
+					t.Errorf("source %d: got %s, want %s", i, got, tt.mimes[i])
+				}
+				if s.rid != tt.rids[i] || s.track.RID() != tt.rids[i] {
+					t.Errorf("source %d: got rid %q (track %q), want %q", i, s.rid, s.track.RID(), tt.rids[i])
+				}
+				if s.track.StreamID() != srcs[0].track.StreamID() {
+					t.Errorf("source %d: stream %q differs from %q", i, s.track.StreamID(), srcs[0].track.StreamID())
+				}
+			}
+			groups := byTrack(srcs)
+			if len(groups) != 2 || len(groups[0]) != len(srcs)-1 || groups[0][0].mid == groups[1][0].mid {
+				t.Errorf("got %d tracks (%d video encodings), want 2 tracks with their own mids", len(groups), len(groups[0]))
+			}
+		})
 	}
 }
 

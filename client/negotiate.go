@@ -24,27 +24,43 @@ import (
 // transceiver that can receive and has no mid yet, so a send-receive one would be taken over
 // by the server's offer before ours is answered.
 func (s *session) publish() {
-	for _, src := range s.c.sources {
-		s.send(publishMsg{Type: "publish", TrackID: src.track.ID(), Kind: src.kind,
-			Source: src.source, Muted: false})
-		tr, err := s.pc.AddTransceiverFromTrack(src.track,
-			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			s.log.Error("add track", "track", src.track.ID(), slog.Any("err", err))
-			continue
-		}
-		// CreateOffer gives our transceivers mids even when that offer is then dropped
-		// unapplied in a glare, and pion numbers the server's mids from 0 too: a crossing
-		// server offer with the same numeric mid would take our sender over as its
-		// receiver. Our mids are never numeric.
-		if err := tr.SetMid(src.mid); err != nil {
-			s.log.Error("set mid", "track", src.track.ID(), slog.Any("err", err))
-		}
-		sender := tr.Sender()
-		s.spawn(func() { src.readRTCP(sender) })
-		s.needOffer = true
+	for _, layers := range byTrack(s.c.sources) {
+		s.publishTrack(layers)
 	}
 	s.maybeOffer()
+}
+
+// publishTrack publishes one track: one source, or the encodings of a simulcast track (which
+// pion puts in the offer as `a=rid:… send` lines and `a=simulcast:send q;h;f`). Every
+// encoding starts active, as the protocol has it until the server's first `layers`.
+func (s *session) publishTrack(layers []*source) {
+	src := layers[0]
+	s.send(publishMsg{Type: "publish", TrackID: src.track.ID(), Kind: src.kind,
+		Source: src.source, Muted: false})
+	tr, err := s.pc.AddTransceiverFromTrack(src.track,
+		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		s.log.Error("add track", "track", src.track.ID(), slog.Any("err", err))
+		return
+	}
+	sender := tr.Sender()
+	for _, l := range layers[1:] {
+		if err := sender.AddEncoding(l.track); err != nil {
+			s.log.Error("add encoding", "track", l.track.ID(), "rid", l.rid, slog.Any("err", err))
+		}
+	}
+	// CreateOffer gives our transceivers mids even when that offer is then dropped
+	// unapplied in a glare, and pion numbers the server's mids from 0 too: a crossing
+	// server offer with the same numeric mid would take our sender over as its
+	// receiver. Our mids are never numeric.
+	if err := tr.SetMid(src.mid); err != nil {
+		s.log.Error("set mid", "track", src.track.ID(), slog.Any("err", err))
+	}
+	for _, l := range layers {
+		l.setActive(true)
+		s.spawn(func() { l.readRTCP(sender) })
+	}
+	s.needOffer = true
 }
 
 // onOffer applies a server offer. An offer of ours still in flight was ignored by the server

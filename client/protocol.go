@@ -67,6 +67,29 @@ type welcomeMsg struct {
 	ICEServers    []webrtc.ICEServer `json:"iceServers"`
 	Participants  []Participant      `json:"participants"`
 	Limits        map[string]int     `json:"limits"`
+	// Features names the optional messages the server understands ("video-size",
+	// "simulcast"); absent from servers older than them.
+	Features []string `json:"features"`
+}
+
+// Optional protocol features a server lists in welcome.features.
+const (
+	featureVideoSize = "video-size"
+	featureSimulcast = "simulcast"
+)
+
+// layersMsg is the server's `layers`: the encodings of a simulcast track someone receives.
+type layersMsg struct {
+	TrackID string   `json:"trackId"`
+	Active  []string `json:"active"`
+}
+
+// videoSizeMsg is the client's `video-size`: the tile size of one received video.
+type videoSizeMsg struct {
+	Type    string `json:"type"`
+	TrackID string `json:"trackId"`
+	Width   int    `json:"width"`
+	Height  int    `json:"height"`
 }
 
 type sdpMsg struct {

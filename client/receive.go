@@ -53,9 +53,15 @@ func (s *session) readTrack(t *webrtc.TrackRemote, info RemoteTrack) {
 	if cfg.OnTrack != nil {
 		cfg.OnTrack(info)
 	}
-	var dec *trackDecryptor
-	if s.c.ring != nil {
+	var (
+		dec   *trackDecryptor
+		clear *assembler // video without E2EE: frames are read in clear for their size
+	)
+	switch {
+	case s.c.ring != nil:
 		dec = newTrackDecryptor(s, t, info, ctr)
+	case info.Kind == kindVideo:
+		clear = &assembler{vp8: true}
 	}
 	buf := make([]byte, receiveBufferSize)
 	var pkt rtp.Packet
@@ -74,6 +80,11 @@ func (s *session) readTrack(t *webrtc.TrackRemote, info RemoteTrack) {
 		}
 		if dec != nil {
 			dec.packet(&pkt, now)
+		}
+		if clear != nil {
+			if f, ok := clear.push(&pkt); ok {
+				ctr.frame(f)
+			}
 		}
 	}
 	ctr.ended.Store(true)

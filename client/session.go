@@ -28,6 +28,7 @@ type session struct {
 	cancel    context.CancelFunc
 	events    *eventQueue
 	connected atomic.Bool // the socket is up
+	features  []string    // welcome.features: the optional messages the server understands
 
 	// Owned by the run goroutine.
 	needOffer         bool                       // tracks await an offer of ours
@@ -58,7 +59,7 @@ func newSession(c *Client, conn *websocket.Conn, w welcomeMsg) (*session, error)
 	}
 	s := &session{
 		c: c, log: c.log.With("participant", w.ParticipantID), conn: conn, pc: pc,
-		events: newEventQueue(), mids: make(map[string]RemoteTrack),
+		events: newEventQueue(), mids: make(map[string]RemoteTrack), features: w.Features,
 	}
 	s.ctx, s.cancel = context.WithCancel(c.ctx)
 	s.connected.Store(true)
@@ -131,6 +132,8 @@ func (s *session) handle(typ string, b []byte) {
 		s.c.onRelay(b)
 	case "error":
 		s.onServerError(b)
+	case "layers":
+		s.c.onLayers(b)
 	case "participant-joined", "participant-left", "participant-updated",
 		"track-published", "track-unpublished", "mute":
 		s.c.onRoomEvent(typ, b)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/pion/transport/v5"
 )
 
 const (
@@ -24,6 +25,9 @@ const (
 // would.
 func dial(ctx context.Context, cfg Config) (*websocket.Conn, error) {
 	tr := &http.Transport{TLSClientConfig: cfg.TLSConfig, ForceAttemptHTTP2: false}
+	if cfg.Net != nil {
+		tr.DialContext = netDialer(cfg.Net)
+	}
 	// The handshake's connection is hijacked by the WebSocket; nothing stays idle, but make
 	// sure the transport holds no goroutine either way.
 	defer tr.CloseIdleConnections()
@@ -39,6 +43,28 @@ func dial(ctx context.Context, cfg Config) (*websocket.Conn, error) {
 	}
 	conn.SetReadLimit(readLimit)
 	return conn, nil
+}
+
+// netDialer dials TCP through n (Config.Net), bounded by the context's deadline. pion's
+// Dialer has no context; one that has DialContext gets it.
+func netDialer(n transport.Net) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nd := &net.Dialer{}
+		if dl, ok := ctx.Deadline(); ok {
+			nd.Deadline = dl
+		}
+		d := n.CreateDialer(nd)
+		if dc, ok := d.(interface {
+			DialContext(context.Context, string, string) (net.Conn, error)
+		}); ok {
+			return dc.DialContext(ctx, network, addr)
+		}
+		conn, err := d.Dial(network, addr)
+		if err != nil {
+			return nil, fmt.Errorf("dial %s %s: %w", network, addr, err)
+		}
+		return conn, nil
+	}
 }
 
 // writeJSON sends one message with a deadline. coder/websocket allows concurrent writers.

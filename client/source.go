@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
@@ -67,6 +68,14 @@ func (l *looper) skip(n int) {
 	}
 }
 
+// idle moves the clip and the RTP clock on by one frame without sending it: a paused
+// simulcast encoding keeps pace with the others, and restarts from a key frame
+// (jumpToKeyframe) anyway.
+func (l *looper) idle() {
+	l.packetizer.SkipSamples(l.clip.frames[l.next].samples)
+	l.next = (l.next + 1) % len(l.clip.frames)
+}
+
 // jumpToKeyframe makes the next frame a key frame: the next one in the clip, wrapping
 // around. It is how a bot answers a PLI or FIR, as an encoder would by encoding a key frame;
 // the content jumps ahead, the RTP clock does not. A clip without key frames (audio) stays.
@@ -83,12 +92,22 @@ func (l *looper) jumpToKeyframe() {
 	l.next = l.clip.keyframes[0]
 }
 
-// source paces a looper in real time onto a local track: one frame per clip interval.
+// localTrack is what a source writes to: pion's TrackLocalStaticRTP, or a ridTrack for an
+// encoding of a simulcast track.
+type localTrack interface {
+	webrtc.TrackLocal
+	Codec() webrtc.RTPCodecCapability
+	WriteRTP(p *rtp.Packet) error
+}
+
+// source paces a looper in real time onto a local track: one frame per clip interval. Each
+// encoding of a simulcast track is a source of its own.
 type source struct {
 	kind   string // "video" or "audio"
 	source string // "camera" or "microphone", as announced in `publish`
+	rid    string // the encoding's RID ("q", "h", "f") on a simulcast track; "" otherwise
 	mid    string // fixed, non-numeric: see session.publish
-	track  *webrtc.TrackLocalStaticRTP
+	track  localTrack
 	loop   *looper
 	onSend packetSink // nil: no hook
 	codec  sframe.Codec
@@ -98,6 +117,7 @@ type source struct {
 	log    *slog.Logger
 
 	keyframeWanted atomic.Bool // set by the RTCP reader on PLI or FIR, taken by run
+	paused         atomic.Bool // a simulcast encoding no subscriber receives (`layers`)
 	packets        atomic.Uint64
 	bytes          atomic.Uint64
 }
@@ -130,21 +150,29 @@ func (s *source) run(ctx context.Context) {
 				s.loop.skip(missed)
 				sent += missed
 			}
+			sent++
+			if s.paused.Load() {
+				s.loop.idle()
+				continue
+			}
 			if s.keyframeWanted.Swap(false) {
 				s.loop.jumpToKeyframe()
 			}
 			s.sendFrame(transform)
-			sent++
 		}
 	}
 }
 
-// readRTCP reads the RTCP a sender receives until the sender stops, and asks for a key frame
-// on PLI or FIR. Reading it at all matters: the NACK responder and the report interceptors
-// only see RTCP that someone reads.
+// readRTCP reads the RTCP of the source's encoding until the sender stops, and asks for a key
+// frame on PLI or FIR. Reading it at all matters: the NACK responder and the report
+// interceptors only see RTCP that someone reads.
 func (s *source) readRTCP(sender *webrtc.RTPSender) {
+	read := sender.ReadRTCP
+	if s.rid != "" {
+		read = func() ([]rtcp.Packet, interceptor.Attributes, error) { return sender.ReadSimulcastRTCP(s.rid) }
+	}
 	for {
-		pkts, _, err := sender.ReadRTCP()
+		pkts, _, err := read()
 		if err != nil {
 			return
 		}
@@ -201,43 +229,67 @@ func (s *source) sendFrame(transform func([]byte) ([]byte, error)) {
 }
 
 // newSources builds the sources cfg.Publish asks for, sharing one random stream ID (the
-// msid of one camera+microphone MediaStream), each starting at a random sequence number and
-// timestamp as RFC 3550 §5.1 recommends.
-func newSources(cfg Config) ([]*source, error) {
+// msid of one camera+microphone MediaStream). With simulcast the camera is three sources, one
+// per encoding, sharing one track.
+func newSources(cfg Config, simulcast bool) ([]*source, error) {
 	stream := "bot-" + randomID()
 	var out []*source
-	add := func(kind string, load func([]byte) (clip, error), data []byte, codec webrtc.RTPCodecCapability) error {
-		c, err := load(data)
-		if err != nil {
-			return fmt.Errorf("load %s clip: %w", kind, err)
-		}
-		id := kind + "-" + randomID()
-		track, err := webrtc.NewTrackLocalStaticRTP(codec, id, stream)
-		if err != nil {
-			return fmt.Errorf("new %s track: %w", kind, err)
-		}
-		src := &source{kind: kind, source: sourceOf(kind), mid: "pub-" + kind, track: track,
-			loop:  newLooper(c, payloaderFor(kind), uint16(rand.Uint32()), rand.Uint32()),
-			codec: codecOf(kind), marker: cfg.frameMarker, log: cfg.logger()}
-		if cfg.OnSend != nil {
-			src.onSend = func(p *rtp.Packet) { cfg.OnSend(id, p) }
-		}
-		out = append(out, src)
-		return nil
-	}
 	if cfg.Publish.Video {
-		vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: videoClockRate}
-		if err := add(kindVideo, loadVP8, videoIVF, vp8); err != nil {
-			return nil, err
+		id := kindVideo + "-" + randomID()
+		if !simulcast {
+			src, err := newSource(cfg, kindVideo, stream, id, "", videoIVF)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, src)
+		}
+		for _, l := range simulcastLayers(simulcast) {
+			src, err := newSource(cfg, kindVideo, stream, id, l.rid, l.clip)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, src)
 		}
 	}
 	if cfg.Publish.Audio {
-		opus := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: audioClockRate, Channels: 2}
-		if err := add(kindAudio, loadOpus, audioOgg, opus); err != nil {
+		src, err := newSource(cfg, kindAudio, stream, kindAudio+"-"+randomID(), "", audioOgg)
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, src)
 	}
 	return out, nil
+}
+
+// newSource builds the source of one clip for track id (and encoding rid, "" for a single
+// encoding), starting at a random sequence number and timestamp as RFC 3550 §5.1 recommends
+// (each encoding of a simulcast track is its own RTP stream).
+func newSource(cfg Config, kind, stream, id, rid string, data []byte) (*source, error) {
+	load, codec := loadOpus, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: audioClockRate, Channels: 2}
+	if kind == kindVideo {
+		load, codec = loadVP8, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: videoClockRate}
+	}
+	c, err := load(data)
+	if err != nil {
+		return nil, fmt.Errorf("load %s clip %s: %w", kind, rid, err)
+	}
+	mid := "pub-" + kind
+	var track localTrack
+	if rid == "" {
+		track, err = webrtc.NewTrackLocalStaticRTP(codec, id, stream)
+	} else {
+		track, err = newRIDTrack(codec, id, stream, rid, mid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("new %s track: %w", kind, err)
+	}
+	src := &source{kind: kind, source: sourceOf(kind), rid: rid, mid: mid, track: track,
+		loop:  newLooper(c, payloaderFor(kind), uint16(rand.Uint32()), rand.Uint32()),
+		codec: codecOf(kind), marker: cfg.frameMarker, log: cfg.logger()}
+	if cfg.OnSend != nil {
+		src.onSend = func(p *rtp.Packet) { cfg.OnSend(id, p) }
+	}
+	return src, nil
 }
 
 func codecOf(kind string) sframe.Codec {

@@ -32,6 +32,13 @@ type TrackStats struct {
 	// of packets that were late, not lost), and KeyMissing those dropped because no key
 	// for their KID arrived within 500 ms.
 	Frames, Decrypted, DecryptFailures, Replayed, KeyMissing uint64
+
+	// Video only: Width and Height are the picture size of the latest key frame received
+	// (read after decryption with E2EE; 0 until one arrives), KeyFrames how many key frames
+	// arrived whole. A subscriber to a simulcast video sees from them which encoding the
+	// server sends it.
+	Width, Height int
+	KeyFrames     uint64
 }
 
 // Stats is a snapshot of a client's counters.
@@ -61,6 +68,16 @@ type recvCounter struct {
 	ended             atomic.Bool
 
 	frames, decrypted, failures, replayed, keyMissing atomic.Uint64
+	keyFrames                                         atomic.Uint64
+	size                                              atomic.Uint32 // width<<16 | height of the latest key frame
+}
+
+// frame looks at one whole (decrypted) video frame: a key frame sets the picture size.
+func (r *recvCounter) frame(f []byte) {
+	if w, h, ok := vp8KeyFrameSize(f); ok {
+		r.size.Store(uint32(w)<<16 | uint32(h))
+		r.keyFrames.Add(1)
+	}
 }
 
 // add counts one packet received at now.
@@ -86,7 +103,10 @@ func (r *recvCounter) snapshot() TrackStats {
 		LastSeq: uint16(r.lastSeq.Load()), Ended: r.ended.Load(),
 		Frames: r.frames.Load(), Decrypted: r.decrypted.Load(),
 		DecryptFailures: r.failures.Load(), Replayed: r.replayed.Load(), KeyMissing: r.keyMissing.Load(),
+		KeyFrames: r.keyFrames.Load(),
 	}
+	size := r.size.Load()
+	s.Width, s.Height = int(size>>16), int(size&0xffff)
 	if s.Packets > 0 {
 		s.Expected = r.highExt.Load() - r.firstExt.Load() + 1
 	}
@@ -161,7 +181,8 @@ func (s *recvStats) snapshot() Stats {
 }
 
 // sum adds up the tracks of one kind from one participant: FirstPacket is the earliest,
-// LastSeq and TrackID those of the last track in sort order, Ended true only if all ended.
+// LastSeq, TrackID, Width and Height those of the last track in sort order, Ended true only
+// if all ended.
 func sum(tracks []TrackStats, participantID, kind string) TrackStats {
 	out := TrackStats{ParticipantID: participantID, Kind: kind}
 	found := false
@@ -177,10 +198,12 @@ func sum(tracks []TrackStats, participantID, kind string) TrackStats {
 		out.DecryptFailures += t.DecryptFailures
 		out.Replayed += t.Replayed
 		out.KeyMissing += t.KeyMissing
+		out.KeyFrames += t.KeyFrames
 		if !t.FirstPacket.IsZero() && (out.FirstPacket.IsZero() || t.FirstPacket.Before(out.FirstPacket)) {
 			out.FirstPacket = t.FirstPacket
 		}
 		out.TrackID, out.Source, out.LastSeq = t.TrackID, t.Source, t.LastSeq
+		out.Width, out.Height = t.Width, t.Height
 		out.Ended = t.Ended && (out.Ended || !found)
 		found = true
 	}
