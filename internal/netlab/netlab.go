@@ -20,8 +20,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-
-	"github.com/pion/transport/v5"
 )
 
 // Side names one of the lab's two namespaces.
@@ -242,10 +240,11 @@ func (l *Lab) In(side Side, fn func() error) error {
 	return l.ns[side].do(fn)
 }
 
-// Net is a pion transport.Net whose sockets are created inside namespace
+// Net is the pion transport.Net whose sockets are created inside namespace
 // side (A or B) and whose interfaces are that namespace's: give it to
-// webrtc.SettingEngine.SetNet or client.Config.Net.
-func (l *Lab) Net(side Side) transport.Net {
+// webrtc.SettingEngine.SetNet or client.Config.Net, or its DialContext to
+// an http.Transport.
+func (l *Lab) Net(side Side) *Net {
 	return l.nets[side]
 }
 
