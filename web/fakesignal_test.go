@@ -164,12 +164,23 @@ func (c *fakeConn) send(m map[string]any) {
 // welcome answers a join with the given roster of other participants.
 func (c *fakeConn) welcome(id, token string, resumed bool, others ...map[string]any) {
 	c.t.Helper()
+	c.welcomeWith(id, token, resumed, nil, others...)
+}
+
+// welcomeWith is welcome from a server that lists the given optional
+// features (docs/protocol.md); nil leaves the field out, as older servers do.
+func (c *fakeConn) welcomeWith(id, token string, resumed bool, features []string, others ...map[string]any) {
+	c.t.Helper()
 	if others == nil {
 		others = []map[string]any{}
 	}
-	c.send(map[string]any{"type": "welcome", "v": 1, "participantId": id, "resumeToken": token,
+	w := map[string]any{"type": "welcome", "v": 1, "participantId": id, "resumeToken": token,
 		"resumed": resumed, "iceServers": []any{}, "participants": others,
-		"limits": map[string]any{"maxParticipants": 100, "maxTracks": 4, "maxMessageBytes": 65536}})
+		"limits": map[string]any{"maxParticipants": 100, "maxTracks": 4, "maxMessageBytes": 65536}}
+	if features != nil {
+		w["features"] = features
+	}
+	c.send(w)
 }
 
 // drop ends the socket abruptly, as a lost network would.

@@ -9,8 +9,9 @@ import (
 // TestBrowserClientRules checks the meeting client's rules that need no
 // server, in Chromium, module by module: the language choice and plurals,
 // hand order and who may do what (roomstate.js), connection quality
-// (quality.js) and the connection check (netcheck.js), including that a
-// TURN address nobody answers counts as blocked.
+// (quality.js), the connection check (netcheck.js), including that a
+// TURN address nobody answers counts as blocked, and simulcast layers
+// (layers.js).
 func TestBrowserClientRules(t *testing.T) {
 	srv := newTLSServer(t)
 	b := testenv.NewBrowser(t, testenv.BrowserOptions{TrustSPKIs: []string{testenv.SPKIHash(srv.Certificate())}})
@@ -67,6 +68,38 @@ func TestBrowserClientRules(t *testing.T) {
 			const d = v.update([{ trackId: "t2", width: 1280.4, height: 720 }]);
 			return [a.length, b.length, c.map((x) => x.trackId + ":" + x.width), d.map((x) => x.type + ":" + x.width)]; })()`,
 			`[2,0,["t1:0","t2:320"],["video-size:1280"]]`},
+		{"layers: well formed or not", "layers.js", `[m.parseLayers({ trackId: "t", active: ["q", 3, "f"] }), m.parseLayers({ trackId: "t" }),
+			m.parseLayers({ trackId: 1, active: [] }), m.parseLayers(null), m.parseLayers({ trackId: "t", active: [] })]`,
+			`[{"trackId":"t","active":["q","f"]},null,null,null,{"trackId":"t","active":[]}]`},
+		{"layers: the camera's encodings", "layers.js", `m.cameraEncodings().map((e) => [e.rid, e.scaleResolutionDownBy ?? 1, e.maxBitrate])`,
+			`[["q",4,150000],["h",2,500000],["f",1,1500000]]`},
+		// A sender that counts setParameters calls made while another is in
+		// flight (a browser refuses them: their transactionId is stale): the
+		// changes go one at a time, and the wishes that came meanwhile as
+		// one call with the newest.
+		{"layers: one setParameters at a time, newest last", "layers.js", `(async () => {
+			const enc = [{ rid: "q", active: true }, { rid: "h", active: true }, { rid: "f", active: true }, { active: true }];
+			let busy = false, calls = 0, overlaps = 0;
+			const sender = {
+				getParameters: () => ({ encodings: enc.map((e) => ({ ...e })) }),
+				setParameters: async (p) => { if (busy) overlaps++; busy = true; calls++;
+					await new Promise((r) => setTimeout(r, 5)); p.encodings.forEach((e, i) => { enc[i].active = e.active; }); busy = false; },
+			};
+			const l = new m.SenderLayers(sender, () => {});
+			const first = l.active;
+			l.set(["q"]);
+			await new Promise((r) => setTimeout(r, 1)); // the first call is in flight
+			l.set([]); l.set(["h", "x"]); await l.set(["h", "f"]);
+			const after = enc.map((e) => e.active);
+			await l.apply(); // nothing to change: no call
+			return [first, l.active, after, overlaps, calls]; })()`, `[null,["h","f"],[false,true,true,true],0,2]`},
+		{"layers: a refusing sender is logged, not thrown", "layers.js", `(async () => {
+			const logged = [];
+			const sender = { getParameters: () => ({ encodings: [{ rid: "q", active: true }] }),
+				setParameters: () => Promise.reject(new DOMException("stopped", "InvalidStateError")) };
+			const l = new m.SenderLayers(sender, (...a) => logged.push(a[0]), ["h"]);
+			await l.apply();
+			return [l.active, logged]; })()`, `[["h"],["layers: cannot set the encodings"]]`},
 		{"a TURN server that does not answer is blocked", "netcheck.js",
 			`m.checkNetwork([{ urls: ["turn:127.0.0.1:9?transport=udp", "turn:127.0.0.1:9?transport=tcp"], username: "u", credential: "c" }], null)`,
 			`{"direct":null,"udp":false,"tcp":false,"tls":null}`},

@@ -24,6 +24,7 @@ import { checkNetwork } from './netcheck.js';
 import { showNetCheck } from './ui/netview.js';
 import { ViewState } from './ui/viewstate.js';
 import { VideoSizes } from './videosizes.js';
+import { parseLayers } from './layers.js';
 
 /** @typedef {import('./signal.js').ParticipantInfo} ParticipantInfo */
 /** @typedef {import('./signal.js').TrackInfo} TrackInfo */
@@ -257,6 +258,10 @@ export class Meeting extends EventTarget {
     on('offer', (m) => this.#peer?.handleOffer(m));
     on('answer', (m) => this.#peer?.handleAnswer(m));
     on('candidate', (m) => this.#peer?.handleCandidate(m));
+    on('layers', (m) => {
+      const l = parseLayers(m);
+      if (l) this.#peer?.setLayers(l.trackId, l.active);
+    });
     on('participant-joined', (m) => {
       this.#upsert(m.participant);
       if (m.participant?.id) this.#e2ee.joined(m.participant.id);
@@ -306,7 +311,10 @@ export class Meeting extends EventTarget {
     this.#selfId = w.participantId;
     this.#room.welcome(w, this.#name);
     this.#iceServers = /** @type {RTCIceServer[]} */ (w.iceServers ?? []);
-    this.#serverSizes = /** @type {any} */ (w).features?.includes?.('video-size') === true;
+    const features = w.features;
+    this.#serverSizes = Array.isArray(features) && features.includes('video-size');
+    // Each welcome starts a new server session, whose layers start all active.
+    const simulcast = Array.isArray(features) && features.includes('simulcast');
     this.#sizes = new VideoSizes();
     // School mode holds our microphone: start muted rather than be refused.
     if (!this.#room.state.mayUnmute) this.#local.setMic(false);
@@ -317,7 +325,7 @@ export class Meeting extends EventTarget {
     // server dropped the old session, and we publish everything again.
     this.#peer?.close();
     const peer = new Peer({ iceServers: w.iceServers ?? [], ice: this.#ice, send: (m) => this.#signal.send(m), log: console.debug, e2ee: this.#media,
-      indexOf: (pid) => this.#e2ee.indexOf(pid) });
+      indexOf: (pid) => this.#e2ee.indexOf(pid), simulcast });
     this.#peer = peer;
     this.#published = {};
     peer.addEventListener('remotetracks', () => this.#render());

@@ -14,6 +14,8 @@
  *   whole session, which brings a new peer connection.
  */
 
+import { cameraEncodings, SenderLayers } from './layers.js';
+
 /** @typedef {import('./signal.js').MidTrack} MidTrack */
 /** @typedef {import('./signal.js').TrackSource} TrackSource */
 /** @typedef {import('./signal.js').Message} Message */
@@ -63,6 +65,15 @@ export class Peer extends EventTarget {
   #mids = new Map();
   /** @type {Map<string, RTCRtpSender>} published trackId -> sender */
   #senders = new Map();
+  /** Whether the camera is published as simulcast (the server's welcome lists the feature). */
+  #simulcast;
+  /** @type {Map<string, SenderLayers>} published simulcast trackId -> its encodings' state */
+  #layers = new Map();
+  /**
+   * @type {Map<string, string[]>} trackId -> the RIDs of the last layers message, kept
+   * after an unpublish so that the track, published again, starts from them
+   */
+  #wanted = new Map();
   /** @type {() => void} resolves firstOffer */
   #answered = () => {};
   /** Settles once the first server offer has been answered. */
@@ -92,9 +103,11 @@ export class Peer extends EventTarget {
    *   what we send and decrypts what we receive (docs/e2ee.md)
    * @param {(participantId: string) => number | undefined} [opts.indexOf] the verified
    *   sender index of a participant, to bind its tracks' receivers to it
+   * @param {boolean} [opts.simulcast] publish the camera as three encodings (docs/protocol.md, "Simulcast")
    */
-  constructor({ iceServers, ice = '', send, log = () => {}, e2ee = null, indexOf = () => undefined }) {
+  constructor({ iceServers, ice = '', send, log = () => {}, e2ee = null, indexOf = () => undefined, simulcast = false }) {
     super();
+    this.#simulcast = simulcast;
     this.#send = send;
     this.#log = log;
     this.#e2ee = e2ee;
@@ -138,12 +151,35 @@ export class Peer extends EventTarget {
     const kind = /** @type {'audio' | 'video'} */ (track.kind);
     this.#send({ type: 'publish', trackId: track.id, kind, source, muted });
     const stream = new MediaStream([track]);
-    const tr = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    // Screen shares and audio stay single encodings (docs/protocol.md).
+    const simulcast = this.#simulcast && source === 'camera' && kind === 'video';
+    const tr = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream],
+      ...(simulcast ? { sendEncodings: cameraEncodings() } : {}) });
+    // One transform per sender: it sees the frames of every encoding.
     this.#e2ee?.attachSender(tr.sender, { kind, codec: kind === 'audio' ? 'opus' : 'vp8' });
     if (this.#e2ee && kind === 'video') preferCodec(tr, 'video/VP8');
     if (source === 'screen' && 'contentHint' in track) track.contentHint = 'detail';
     this.#senders.set(track.id, tr.sender);
+    if (simulcast) {
+      const layers = new SenderLayers(tr.sender, this.#log, this.#wanted.get(track.id) ?? null);
+      this.#layers.set(track.id, layers);
+      if (layers.active !== null) layers.apply();
+    }
     return track.id;
+  }
+
+  /**
+   * Sends only the listed encodings of a published simulcast track (the
+   * server's `layers` message); other tracks are ignored.
+   * @param {string} trackId
+   * @param {string[]} active RIDs; [] pauses every encoding
+   * @returns {Promise<void>} settles once applied
+   */
+  setLayers(trackId, active) {
+    const layers = this.#layers.get(trackId);
+    if (!layers) return Promise.resolve();
+    this.#wanted.set(trackId, active);
+    return layers.set(active);
   }
 
   /**
@@ -154,6 +190,7 @@ export class Peer extends EventTarget {
     const sender = this.#senders.get(trackId);
     if (!sender) return;
     this.#senders.delete(trackId);
+    this.#layers.delete(trackId);
     this.#send({ type: 'unpublish', trackId });
     this.pc.removeTrack(sender);
   }
@@ -166,6 +203,8 @@ export class Peer extends EventTarget {
    */
   async replace(trackId, track) {
     await this.#senders.get(trackId)?.replaceTrack(track);
+    // The encodings keep their state; asking again costs nothing if so.
+    await this.#layers.get(trackId)?.apply();
   }
 
   /**
@@ -208,6 +247,7 @@ export class Peer extends EventTarget {
       this.#send({ type: 'answer', sdp: this.pc.localDescription?.sdp ?? '' });
       this.#answered();
       this.#watchFirstConnect();
+      this.#applyLayers();
       this.#changed();
     });
   }
@@ -222,6 +262,7 @@ export class Peer extends EventTarget {
       this.#log('peer: answer');
       await this.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
       this.#watchFirstConnect();
+      this.#applyLayers();
     });
   }
 
@@ -300,6 +341,15 @@ export class Peer extends EventTarget {
     }
   }
 
+  /**
+   * Applies the layers state again after a negotiation: an answer that
+   * accepts fewer encodings than offered drops some, and browsers may
+   * reset the rest.
+   */
+  #applyLayers() {
+    for (const layers of this.#layers.values()) layers.apply();
+  }
+
   /** @param {() => Promise<void>} task */
   #enqueue(task) {
     this.#queue = this.#queue.then(task).catch((err) => {
@@ -371,7 +421,9 @@ export class Peer extends EventTarget {
  * @property {number} packetsReceived
  * @property {number} bytesReceived
  * @property {number} framesDecoded video only, else 0
- * @property {number} frameWidth video only, else 0
+ * @property {number} frameWidth video only, else 0: the size of the last decoded frame, which
+ *   tells which simulcast encoding the server forwards
+ * @property {number} frameHeight video only, else 0
  * @property {number} totalAudioEnergy audio only, else 0
  * @property {number} packetsLost
  * @property {number} jitter seconds
@@ -393,7 +445,7 @@ export async function inboundStats(peer) {
         mid: rt.mid, participantId: rt.info.participantId, trackId: rt.info.trackId,
         kind: rt.info.kind, source: rt.info.source,
         packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0,
-        framesDecoded: s.framesDecoded ?? 0, frameWidth: s.frameWidth ?? 0,
+        framesDecoded: s.framesDecoded ?? 0, frameWidth: s.frameWidth ?? 0, frameHeight: s.frameHeight ?? 0,
         totalAudioEnergy: s.totalAudioEnergy ?? 0,
         packetsLost: s.packetsLost ?? 0, jitter: s.jitter ?? 0,
       });

@@ -37,7 +37,8 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
  * @typedef {{
  *   type: 'welcome', v: number, participantId: string, index: number, resumeToken: string, resumed: boolean,
  *   iceServers: IceServer[], participants: ParticipantInfo[],
- *   limits?: { maxParticipants?: number, maxTracks?: number, maxMessageBytes?: number }
+ *   limits?: { maxParticipants?: number, maxTracks?: number, maxMessageBytes?: number },
+ *   features?: string[]
  * }} Welcome
  * @typedef {{ participantId: string, trackId: string, kind: TrackKind, source: TrackSource }} MidTrack
  * @typedef {{ type: 'offer', sdp: string, tracks?: Record<string, MidTrack> }} OfferMessage
