@@ -66,10 +66,17 @@ func TestE2EEThreeBotsAndAnOutsider(t *testing.T) {
 				if st.DecryptFailures != 0 || st.KeyMissing != 0 {
 					t.Errorf("%s from %s %s: %d failures, %d without key; want none", b.name, o.name, kind, st.DecryptFailures, st.KeyMissing)
 				}
+				if kind == "video" && (st.Width != 640 || st.Height != 360 || st.KeyFrames == 0) {
+					t.Errorf("%s from %s: %dx%d from %d key frames, want 640x360 read from decrypted key frames",
+						b.name, o.name, st.Width, st.Height, st.KeyFrames)
+				}
 			}
 			if got := b.chatTexts(o.ParticipantID()); !slices.Equal(got, []string{"hello from " + o.name}) {
 				t.Errorf("%s got chat %q from %s", b.name, got, o.name)
 			}
+		}
+		if from := eve.Received(b.ParticipantID(), "video"); from.KeyFrames != 0 {
+			t.Errorf("eve read %d key frames from %s's video without its key, want 0", from.KeyFrames, b.name)
 		}
 		if from := eve.Received(b.ParticipantID(), "video"); from.Decrypted != 0 || from.Frames == 0 {
 			t.Errorf("eve decrypted %d of %d video frames from %s, want 0 of some", from.Decrypted, from.Frames, b.name)

@@ -82,6 +82,18 @@ func receivingAll(bots []bot) bool {
 	return true
 }
 
+// everyVideo reports whether ok holds for the video every bot receives from every other.
+func everyVideo(bots []bot, ok func(client.TrackStats) bool) bool {
+	for _, b := range bots {
+		for _, o := range bots {
+			if o.Client != b.Client && !ok(b.Received(o.ParticipantID(), "video")) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // audioFromOthers lists, for every ordered pair of bots, the audio packets one got from the
 // other.
 func audioFromOthers(bots []bot) []uint64 {
@@ -109,6 +121,12 @@ func TestThreeBots(t *testing.T) {
 	for _, b := range bots[1:] {
 		t.Logf("%s: join to first remote packet %v", b.ParticipantID(), b.Stats().JoinLatency)
 	}
+	// The clip is 640x360; a subscriber reads that from the key frames it gets (in clear here).
+	waitFor(t, 10*time.Second, "a 640x360 key frame from every other bot", func() bool {
+		return everyVideo(bots, func(st client.TrackStats) bool {
+			return st.Width == 640 && st.Height == 360 && st.KeyFrames > 0
+		})
+	})
 	// Measure over three seconds of audio (150 packets from each other bot), which spans a
 	// video key frame.
 	base := audioFromOthers(bots)
