@@ -24,6 +24,10 @@ Conclave, measures for --duration, and reports received bitrate, loss, join
 times and, with --metrics, the server's CPU per forwarded packet. The bots
 encrypt end to end as browsers do, with a random room secret unless --secret
 names one (the meeting link is printed to stderr) or --no-e2ee turns it off.
+Every bot shows the videos it receives in --tile sized tiles (the first
+--visible of them; the others are off screen), and tells the server so; with
+--simulcast the publishers send three encodings and the report counts the
+received videos by resolution.
 `
 
 // Main runs `conclave loadtest` and returns the exit code: 0 done, 1 the
@@ -55,28 +59,35 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_ = enc.Encode(r)
 		return 0
 	}
+	printReport(stdout, cfg, r)
+	return 0
+}
+
+// printReport prints the report as text lines.
+func printReport(stdout io.Writer, cfg Config, r Report) {
 	fmt.Fprintf(stdout, "bots %d for %.1f s: received %d packets, %.2f Mbit/s, loss %.4f %%, join p50 %.0f ms p95 %.0f ms\n",
 		r.Bots, r.Seconds, r.Subscribers.Packets, r.Subscribers.Mbps, r.Subscribers.LossRatio*100, r.JoinMS.P50, r.JoinMS.P95)
 	if r.E2EE {
 		fmt.Fprintf(stdout, "e2ee: %d frames decrypted, %d failed, %d without key\n",
 			r.Subscribers.DecryptedFrames, r.Subscribers.DecryptFailures, r.Subscribers.KeyMissing)
 	}
+	if r.Simulcast {
+		fmt.Fprintf(stdout, "received videos by resolution: %s\n", formatResolutions(r.Subscribers.Resolutions))
+	}
 	if cfg.MetricsURL != "" {
 		fmt.Fprintf(stdout, "server: %.3f CPU s/s, %.1f µs CPU per forwarded packet, %.0f MB RSS\n",
 			r.Server.CPUSecondsPerSecond, r.Server.CPUMicrosPerForwardedPkt, r.Server.RSSMB)
 	}
-	return 0
 }
 
-// parse reads the flags of DESIGN.md's loadtest contract. --simulcast belongs to a
-// feature not built yet and is refused, not ignored. E2EE is on unless --no-e2ee.
+// parse reads the flags of DESIGN.md's loadtest contract. E2EE is on unless --no-e2ee.
 func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var cfg Config
 	var caFile string
-	var insecure, asJSON, simulcast, noE2EE bool
-	var secret string
+	var insecure, asJSON, noE2EE bool
+	var secret, tile string
 	fs.StringVar(&cfg.URL, "url", "", "server base URL, e.g. https://meet.example.org")
 	fs.StringVar(&cfg.Room, "room", "loadtest", "room name")
 	fs.IntVar(&cfg.Pubs, "pubs", 2, "publishing bots (VP8 + Opus)")
@@ -84,7 +95,9 @@ func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to measure after everyone joined")
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "wait after the last join before measuring")
 	fs.BoolVar(&cfg.AudioOnly, "audio-only", false, "publishers send audio only")
-	fs.BoolVar(&simulcast, "simulcast", false, "publish three video layers (not available yet)")
+	fs.BoolVar(&cfg.Simulcast, "simulcast", false, "publishers send their video as three encodings (160x90, 320x180, 640x360)")
+	fs.StringVar(&tile, "tile", "320x180", "tile size WxH every bot reports for each video it shows")
+	fs.IntVar(&cfg.Visible, "visible", 0, "videos each bot shows, the first to arrive (the others are off screen); 0: all")
 	fs.StringVar(&secret, "secret", "", "room secret (32 bytes, unpadded base64url, the #k= of a meeting link); default: a random one")
 	fs.BoolVar(&noE2EE, "no-e2ee", false, "send media in clear, to compare the cost of end-to-end encryption")
 	fs.StringVar(&caFile, "ca", "", "PEM file with the root to trust (e.g. the server's /ca.crt)")
@@ -113,8 +126,14 @@ func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	if cfg.Duration <= 0 {
 		errs = append(errs, errors.New("--duration must be positive"))
 	}
-	if simulcast {
-		errs = append(errs, errors.New("--simulcast needs simulcast, which this version lacks"))
+	if cfg.Simulcast && cfg.AudioOnly {
+		errs = append(errs, errors.New("--simulcast and --audio-only exclude each other"))
+	}
+	if cfg.Visible < 0 {
+		errs = append(errs, errors.New("--visible must not be negative"))
+	}
+	if cfg.Tile, err = parseTile(tile); err != nil {
+		errs = append(errs, err)
 	}
 	if cfg.Secret, err = parseSecret(secret, noE2EE); err != nil {
 		errs = append(errs, err)

@@ -30,8 +30,16 @@ type Config struct {
 	// Warmup is the wait between the last join and the start of the window, so
 	// that the window holds neither the joins' signalling, ICE and DTLS nor the
 	// wait for first key frames and keys.
-	Warmup     time.Duration
-	AudioOnly  bool         // publishers send audio only
+	Warmup    time.Duration
+	AudioOnly bool // publishers send audio only
+	// Simulcast: publishers send their video as three encodings (when the server offers
+	// simulcast; a server without it gets one).
+	Simulcast bool
+	// Tile is the size every bot reports (`video-size`) for each video it shows; Visible is
+	// how many videos each bot shows, the first to arrive (0: all); the others it reports off
+	// screen (0x0). A zero Tile reports nothing.
+	Tile       Tile
+	Visible    int
 	TLS        *tls.Config  // verifies the server
 	MetricsURL string       // the server's /metrics (on --metrics), "" to skip server numbers
 	Progress   io.Writer    // one line a second while running; nil for none
@@ -111,10 +119,13 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 	if publish {
 		name = fmt.Sprintf("pub-%d", i+1)
 	}
+	log := cfg.Logger.With("bot", name)
+	tiles := newTiler(cfg.Tile, cfg.Visible, log)
 	ccfg := client.Config{
 		URL: wsURL(cfg.URL), TLSConfig: cfg.TLS, Room: cfg.Room, Name: name,
-		Publish: client.Publish{Audio: publish, Video: publish && !cfg.AudioOnly},
-		Logger:  cfg.Logger.With("bot", name), Secret: cfg.Secret,
+		Publish: client.Publish{Audio: publish, Video: publish && !cfg.AudioOnly,
+			Simulcast: publish && !cfg.AudioOnly && cfg.Simulcast},
+		Logger: log, Secret: cfg.Secret,
 		// Direct UDP only, loopback included: what is measured is forwarding,
 		// not the TURN relay or ICE-TCP. Without host candidates on loopback,
 		// bots next to the server reached it through its own TURN, which
@@ -123,14 +134,21 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 		ICEIPFilter:  func(net.IP) bool { return true },
 		NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6},
 	}
+	if cfg.Tile != (Tile{}) {
+		ccfg.OnTrack = tiles.onTrack
+	}
 	deadline := time.Now().Add(joinRetry)
 	for {
 		jctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		c, err := client.Join(jctx, ccfg)
 		cancel()
+		if err == nil {
+			tiles.attach(c)
+			return c, nil
+		}
 		var se *client.ServerError
-		if err == nil || !errors.As(err, &se) || se.Code != "rate-limited" || time.Now().After(deadline) {
-			return c, err
+		if !errors.As(err, &se) || se.Code != "rate-limited" || time.Now().After(deadline) {
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():

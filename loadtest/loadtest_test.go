@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,44 @@ func TestLoadtestSmoke(t *testing.T) {
 	}
 }
 
+// TestLoadtestSimulcastSmoke: publishers asked for simulcast, every bot showing one video
+// in a 320x180 tile and the other off screen. The report counts the received videos by
+// resolution: the shown ones all at one size (640x360 from a server without simulcast, the
+// 320x180 encoding from one with it), the hidden ones with nothing in the window (or the
+// lowest encoding, kept for recent speakers).
+func TestLoadtestSimulcastSmoke(t *testing.T) {
+	a := testenv.StartAppliance(t, testenv.Options{})
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, a.RootPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, progress bytes.Buffer
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	code := loadtest.Main(ctx, []string{"--url", a.URL, "--room", "simulcast", "--pubs", "2", "--subs", "2",
+		"--simulcast", "--tile", "320x180", "--visible", "1", "--duration", "3s", "--warmup", "2s", "--ca", ca},
+		&out, &progress)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, progress.String())
+	}
+	t.Logf("report:\n%s", out.String())
+	line := ""
+	for l := range strings.Lines(out.String()) {
+		if strings.HasPrefix(l, "received videos by resolution: ") {
+			line = strings.TrimSpace(l)
+		}
+	}
+	// 2 publishers see 1 video each, 2 subscribers 2 each: 4 shown, 2 hidden.
+	wants := []string{
+		"received videos by resolution: 640x360: 4, none: 2",
+		"received videos by resolution: 320x180: 4, none: 2",
+		"received videos by resolution: 160x90: 2, 320x180: 4",
+	}
+	if !slices.Contains(wants, line) {
+		t.Errorf("got %q, want one of %q", line, wants)
+	}
+}
+
 func TestLoadtestFlags(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -65,7 +104,11 @@ func TestLoadtestFlags(t *testing.T) {
 	}{
 		{nil, "--url"},
 		{[]string{"--url", "https://x", "--pubs", "0"}, "--pubs"},
-		{[]string{"--url", "https://x", "--simulcast"}, "--simulcast"},
+		{[]string{"--url", "https://x", "--simulcast", "--audio-only"}, "exclude"},
+		{[]string{"--url", "https://x", "--tile", "320"}, "--tile"},
+		{[]string{"--url", "https://x", "--tile", "0x180"}, "--tile"},
+		{[]string{"--url", "https://x", "--tile", "axb"}, "--tile"},
+		{[]string{"--url", "https://x", "--visible", "-1"}, "--visible"},
 		{[]string{"--url", "https://x", "--warmup", "-1s"}, "--warmup"},
 		{[]string{"--url", "https://x", "--ca", "a", "--insecure"}, "exclude"},
 		{[]string{"--url", "https://x", "--ca", "/nonexistent"}, "--ca"},

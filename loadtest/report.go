@@ -1,10 +1,14 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +25,8 @@ type Report struct {
 	Bots        int               `json:"bots"`
 	Seconds     float64           `json:"seconds"`
 	E2EE        bool              `json:"e2ee"` // the bots encrypted their media
+	// Simulcast: the publishers were asked to send three encodings (--simulcast).
+	Simulcast bool `json:"simulcast"`
 }
 
 // ServerReport is the server's cost, from its /metrics; zero without
@@ -42,6 +48,10 @@ type SubscribersReport struct {
 	DecryptedFrames uint64 `json:"decrypted_frames"`
 	DecryptFailures uint64 `json:"decrypt_failures"`
 	KeyMissing      uint64 `json:"key_missing"`
+	// Resolutions counts the received video tracks (of all bots) by the size of the last key
+	// frame each got, "WxH"; "none" counts those that received nothing during the window
+	// (off screen). With --simulcast it shows which encodings the server chose.
+	Resolutions map[string]int `json:"resolutions,omitempty"`
 }
 
 // JoinReport is the time from join to the first remote packet, per bot.
@@ -52,7 +62,8 @@ type JoinReport struct {
 
 // buildReport compares the counters at the start and end of the window.
 func buildReport(cfg Config, bots []bot, start, end []client.Stats, elapsed time.Duration, before, after metrics) Report {
-	r := Report{Bots: len(bots), Seconds: elapsed.Seconds(), E2EE: cfg.Secret != nil}
+	r := Report{Bots: len(bots), Seconds: elapsed.Seconds(), E2EE: cfg.Secret != nil, Simulcast: cfg.Simulcast}
+	r.Subscribers.Resolutions = resolutions(start, end)
 	var got, expected, bytes uint64
 	var joins []float64
 	for i := range bots {
@@ -87,6 +98,53 @@ func buildReport(cfg Config, bots []bot, start, end []client.Stats, elapsed time
 		r.Server.RSSMB = after.rssBytes / 1e6
 	}
 	return r
+}
+
+// resolutions counts the video tracks the bots received by resolution (see
+// SubscribersReport.Resolutions).
+func resolutions(start, end []client.Stats) map[string]int {
+	out := map[string]int{}
+	for i := range end {
+		for _, t := range end[i].Remote {
+			if t.Kind != "video" || t.Ended {
+				continue
+			}
+			key := fmt.Sprintf("%dx%d", t.Width, t.Height)
+			if t.Packets == findTrack(start[i].Remote, t).Packets {
+				key = "none"
+			}
+			out[key]++
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// formatResolutions prints a resolution histogram smallest first, "none" last:
+// "160x90: 3, 640x360: 1, none: 2".
+func formatResolutions(h map[string]int) string {
+	if len(h) == 0 {
+		return "no video"
+	}
+	keys := slices.SortedFunc(maps.Keys(h), func(a, b string) int {
+		return cmp.Compare(pixels(a), pixels(b))
+	})
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, h[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// pixels is the area of a "WxH" key, or more than any for "none".
+func pixels(key string) int {
+	var w, h int
+	if _, err := fmt.Sscanf(key, "%dx%d", &w, &h); err != nil {
+		return math.MaxInt
+	}
+	return w * h
 }
 
 func findTrack(ts []client.TrackStats, t client.TrackStats) client.TrackStats {
