@@ -98,9 +98,9 @@ func New(t testing.TB, o Options) *Lab {
 	t.Helper()
 	if err := Supported(); err != nil {
 		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("netlab: %v", err)
+			t.Fatal(err)
 		}
-		t.Skipf("netlab: %v (needs root and iproute2 + util-linux; CI requires it)", err)
+		t.Skipf("%v (needs root, iproute2 and util-linux; CI requires it)", err)
 	}
 	l, err := build()
 	if err != nil {
