@@ -96,7 +96,9 @@ func (u *UpTrack) forward(l *layer, h *rtp.Header, pkt []byte) {
 		}
 	}
 	l.cache.store(h.SequenceNumber, pkt)
-	u.observeSpeech(h, now) // active speakers: reads the audio level only (speaker.go)
+	if u.audio {
+		u.observeSpeech(h, now) // active speakers: reads the audio level only (speaker.go)
+	}
 	if u.batch != nil {
 		u.batch.begin()
 	}

@@ -130,6 +130,7 @@ type received struct {
 	seqs  map[uint16]bool
 	ssrcs map[uint32]int
 	bad   int
+	vp8   []seenVP8 // packets of test VP8 frames (simulcast_test.go)
 	ended chan struct{}
 }
 
@@ -173,6 +174,10 @@ func (p *testPeer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRecei
 			}
 			seq, good := checkPayload(r.id, r.kind, pkt.Payload)
 			r.mu.Lock()
+			if f, ok := readTestVP8(pkt); ok {
+				r.vp8 = append(r.vp8, f)
+				good, seq = true, pkt.SequenceNumber
+			}
 			r.ssrcs[pkt.SSRC]++
 			if good {
 				r.seqs[seq] = true

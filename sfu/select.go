@@ -22,6 +22,10 @@ const (
 	layerStale     = 2 * time.Second  // no packet this long: the encoder stopped it
 	layerStartup   = 3 * time.Second  // time a resumed encoding gets to come back
 	audioRate      = 50_000           // bits/s assumed per audio track before measuring
+	// unknownTile is the width assumed for a video whose tile size the
+	// client has not reported (yet: it reports once the track arrives,
+	// which needs packets; or never, as bots).
+	unknownTile = 640
 )
 
 // layerChoice is a down-track's history of changes, owned by the
@@ -142,7 +146,11 @@ func (p *Participant) selectLayers(now time.Duration) {
 	recent := p.room.recentSpeakers(p.sfu.cfg.LastN)
 	var want []wanted
 	for u, sub := range p.subs {
-		shown := sub.tileW > 0 && sub.tileH > 0
+		shown := sub.tileW != 0 && sub.tileH != 0
+		tile := sub.tileW
+		if tile < 0 {
+			tile = unknownTile
+		}
 		switch {
 		case u.info.Kind != "video":
 			budget -= rateOf(u, 0)
@@ -151,7 +159,7 @@ func (p *Participant) selectLayers(now time.Duration) {
 				budget -= rateOf(u, 0)
 			}
 		case shown:
-			want = append(want, wanted{sub: sub, up: u, max: u.forWidth(sub.tileW, now), area: sub.tileW * sub.tileH})
+			want = append(want, wanted{sub: sub, up: u, max: u.forWidth(tile, now), area: tile * tile})
 		case u.info.Source == "camera" && slices.Contains(recent, u.participantID):
 			want = append(want, wanted{sub: sub, up: u, max: u.lowest(now)})
 		default:

@@ -63,6 +63,7 @@ type UpTrack struct {
 	cacheSize int
 	isKey     keyframeFunc // nil for audio
 	vp8       bool         // VP8: key frames tell their size
+	audio     bool         // one encoding, whose reader measures speech
 	muted     atomic.Bool
 	// gated stops forwarding while a moderator's mute holds (until the
 	// publisher unmutes the track itself).
@@ -87,7 +88,7 @@ func newUpTrack(p upTrackParams) *UpTrack {
 		size = videoCacheSize
 	}
 	u := &UpTrack{upTrackParams: p, cacheSize: size, isKey: keyframeDetector(p.codec.RTPCodecCapability),
-		simulcast: p.rid != "", vp8: strings.EqualFold(p.codec.MimeType, webrtc.MimeTypeVP8),
+		simulcast: p.rid != "", audio: p.info.Kind == webrtc.RTPCodecTypeAudio.String(), vp8: strings.EqualFold(p.codec.MimeType, webrtc.MimeTypeVP8),
 		done: make(chan struct{})}
 	i, _ := layerIndex(p.rid)
 	if p.rid != "" {
