@@ -74,6 +74,14 @@ type Config struct {
 	// OnTrack is called when a remote track starts, OnTrackEnded when it ends (the
 	// server stopped sending it, or the PeerConnection closed).
 	OnTrack, OnTrackEnded func(RemoteTrack)
+	// OnTrackAnnounced is called when a server offer announces a track this client is to
+	// receive (its `tracks` field), before any packet of it: pion's OnTrack, and so
+	// Config.OnTrack, waits for the first packet, while a browser's ontrack fires at
+	// negotiation. A bot that shows videos reports their tile sizes from here
+	// (Client.SetVideoSize): a server that sends a video only to shown tiles sends nothing
+	// before. Called on the session's goroutine, possibly before Join returns; again for
+	// every track after a Resume.
+	OnTrackAnnounced func(RemoteTrack)
 	// OnRTP is called for every RTP packet received on a remote track; pkt is only valid
 	// during the call (copy what you keep). Tests use it to compare payloads byte for byte.
 	OnRTP func(t RemoteTrack, pkt *rtp.Packet)

@@ -71,7 +71,12 @@ func (s *session) onOffer(b []byte) {
 		s.log.Warn("bad offer from server", slog.Any("err", err))
 		return
 	}
-	s.setMids(m.Tracks)
+	announced := s.setMids(m.Tracks)
+	if f := s.c.cfg.OnTrackAnnounced; f != nil {
+		for _, t := range announced {
+			f(t)
+		}
+	}
 	if s.offerInFlight != nil {
 		s.offerInFlight = nil
 		s.needOffer = true

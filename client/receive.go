@@ -1,6 +1,8 @@
 package client
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/pion/rtp"
@@ -11,15 +13,22 @@ import (
 const receiveBufferSize = 1500
 
 // setMids records which track each server-sent mid carries, from the `tracks` field of a
-// server offer. Mids the offer leaves out keep their last mapping: their transceivers are
+// server offer, and returns the tracks it announces for the first time on this session
+// (sorted by mid). Mids the offer leaves out keep their last mapping: their transceivers are
 // either unchanged or stopped.
-func (s *session) setMids(tracks map[string]RemoteTrack) {
+func (s *session) setMids(tracks map[string]RemoteTrack) []RemoteTrack {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for mid, t := range tracks {
+	var fresh []RemoteTrack
+	for _, mid := range slices.Sorted(maps.Keys(tracks)) {
+		t := tracks[mid]
 		t.Mid = mid
+		if old, ok := s.mids[mid]; !ok || old.ParticipantID != t.ParticipantID || old.TrackID != t.TrackID {
+			fresh = append(fresh, t)
+		}
 		s.mids[mid] = t
 	}
+	return fresh
 }
 
 // onTrack is pion's OnTrack callback: it maps the track by its transceiver's mid and hands

@@ -95,6 +95,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 type bot struct {
 	c       *client.Client
 	publish bool
+	tiles   *tiler // the videos it shows
 }
 
 // joinAll joins publishers first (so subscribers' join time includes the
@@ -104,17 +105,17 @@ func joinAll(ctx context.Context, cfg Config) ([]bot, error) {
 	var bots []bot
 	for i := range total {
 		publish := i < cfg.Pubs
-		c, err := joinOne(ctx, cfg, i, publish)
+		c, tiles, err := joinOne(ctx, cfg, i, publish)
 		if err != nil {
 			return bots, fmt.Errorf("join bot %d of %d: %w", i+1, total, err)
 		}
-		bots = append(bots, bot{c: c, publish: publish})
+		bots = append(bots, bot{c: c, publish: publish, tiles: tiles})
 		fmt.Fprintf(cfg.Progress, "joined %d/%d\n", i+1, total)
 	}
 	return bots, nil
 }
 
-func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Client, error) {
+func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Client, *tiler, error) {
 	name := fmt.Sprintf("sub-%d", i-cfg.Pubs+1)
 	if publish {
 		name = fmt.Sprintf("pub-%d", i+1)
@@ -135,7 +136,9 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 		NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6},
 	}
 	if cfg.Tile != (Tile{}) {
-		ccfg.OnTrack = tiles.onTrack
+		// At the offer, not at the first packet: a server sends a simulcast video only to
+		// a tile it knows of.
+		ccfg.OnTrackAnnounced = tiles.onTrack
 	}
 	deadline := time.Now().Add(joinRetry)
 	for {
@@ -144,15 +147,15 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 		cancel()
 		if err == nil {
 			tiles.attach(c)
-			return c, nil
+			return c, tiles, nil
 		}
 		var se *client.ServerError
 		if !errors.As(err, &se) || se.Code != "rate-limited" || time.Now().After(deadline) {
-			return nil, err
+			return nil, nil, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(300 * time.Millisecond):
 		}
 	}

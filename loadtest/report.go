@@ -63,7 +63,11 @@ type JoinReport struct {
 // buildReport compares the counters at the start and end of the window.
 func buildReport(cfg Config, bots []bot, start, end []client.Stats, elapsed time.Duration, before, after metrics) Report {
 	r := Report{Bots: len(bots), Seconds: elapsed.Seconds(), E2EE: cfg.Secret != nil, Simulcast: cfg.Simulcast}
-	r.Subscribers.Resolutions = resolutions(start, end)
+	announced := make([][]string, len(bots))
+	for i, b := range bots {
+		announced[i] = b.tiles.videos()
+	}
+	r.Subscribers.Resolutions = resolutions(start, end, announced)
 	var got, expected, bytes uint64
 	var joins []float64
 	for i := range bots {
@@ -101,12 +105,19 @@ func buildReport(cfg Config, bots []bot, start, end []client.Stats, elapsed time
 }
 
 // resolutions counts the video tracks the bots received by resolution (see
-// SubscribersReport.Resolutions).
-func resolutions(start, end []client.Stats) map[string]int {
+// SubscribersReport.Resolutions). announced[i] lists the videos bot i was offered: one that
+// never sent a packet has no stats (pion makes a track of its first packet) and counts as
+// "none".
+func resolutions(start, end []client.Stats, announced [][]string) map[string]int {
 	out := map[string]int{}
 	for i := range end {
+		got := map[string]bool{}
 		for _, t := range end[i].Remote {
-			if t.Kind != "video" || t.Ended {
+			if t.Kind != "video" {
+				continue
+			}
+			got[t.TrackID] = true
+			if t.Ended {
 				continue
 			}
 			key := fmt.Sprintf("%dx%d", t.Width, t.Height)
@@ -114,6 +125,11 @@ func resolutions(start, end []client.Stats) map[string]int {
 				key = "none"
 			}
 			out[key]++
+		}
+		for _, id := range announced[i] {
+			if !got[id] {
+				out["none"]++
+			}
 		}
 	}
 	if len(out) == 0 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,9 +34,10 @@ func parseTile(s string) (Tile, error) {
 }
 
 // tiler plays one bot's grid: the first `visible` videos it receives (all when 0) are shown at
-// the tile size, the others are reported off screen (0x0). A video is sized once, when its
-// track first arrives. It is safe for concurrent use: client.Config.OnTrack calls onTrack from
-// the bot's track readers, possibly before Join has returned the client (attach).
+// the tile size, the others are reported off screen (0x0). A video is sized once, when the
+// server's offer first announces its track. It is safe for concurrent use:
+// client.Config.OnTrackAnnounced calls onTrack on the bot's session goroutine, possibly before
+// Join has returned the client (attach).
 type tiler struct {
 	tile    Tile
 	visible int
@@ -81,6 +84,13 @@ func (t *tiler) onTrack(rt client.RemoteTrack) {
 	if c != nil {
 		t.send(c, s)
 	}
+}
+
+// videos returns the IDs of the video tracks announced to the bot so far.
+func (t *tiler) videos() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Collect(maps.Keys(t.seen))
 }
 
 // attach hands the tiler its joined client and sends the sizes decided before.

@@ -68,14 +68,14 @@ func TestResolutions(t *testing.T) {
 	start := []client.Stats{{Remote: []client.TrackStats{video("a", 10, 640, 360), video("b", 5, 320, 180), video("c", 7, 160, 90)}}}
 	end := []client.Stats{{Remote: []client.TrackStats{video("a", 20, 160, 90), video("b", 5, 320, 180), video("c", 9, 160, 90),
 		{ParticipantID: "p", TrackID: "s", Kind: "audio", Packets: 9}}}}
-	got := resolutions(start, end)
-	if len(got) != 2 || got["160x90"] != 2 || got["none"] != 1 {
-		t.Errorf("got %v, want 160x90: 2, none: 1", got)
+	got := resolutions(start, end, [][]string{{"a", "b", "c", "silent"}})
+	if len(got) != 2 || got["160x90"] != 2 || got["none"] != 2 {
+		t.Errorf("got %v, want 160x90: 2, none: 2 (b and silent)", got)
 	}
 	if s := formatResolutions(map[string]int{"none": 1, "640x360": 2, "160x90": 3}); s != "160x90: 3, 640x360: 2, none: 1" {
 		t.Errorf("got %q", s)
 	}
-	if resolutions(nil, nil) != nil || formatResolutions(nil) != "no video" {
+	if resolutions(nil, nil, nil) != nil || formatResolutions(nil) != "no video" {
 		t.Error("no video: want nil and \"no video\"")
 	}
 }
