@@ -161,7 +161,8 @@ func (c *fakeConn) send(m map[string]any) {
 	}
 }
 
-// welcome answers a join with the given roster of other participants.
+// welcome answers a join with the given roster of other participants. We
+// are sender index 1 (docs/e2ee.md); the roster's entries carry none.
 func (c *fakeConn) welcome(id, token string, resumed bool, others ...map[string]any) {
 	c.t.Helper()
 	c.welcomeWith(id, token, resumed, nil, others...)
@@ -174,7 +175,7 @@ func (c *fakeConn) welcomeWith(id, token string, resumed bool, features []string
 	if others == nil {
 		others = []map[string]any{}
 	}
-	w := map[string]any{"type": "welcome", "v": 1, "participantId": id, "resumeToken": token,
+	w := map[string]any{"type": "welcome", "v": 1, "participantId": id, "index": 1, "resumeToken": token,
 		"resumed": resumed, "iceServers": []any{}, "participants": others,
 		"limits": map[string]any{"maxParticipants": 100, "maxTracks": 4, "maxMessageBytes": 65536}}
 	if features != nil {
