@@ -153,17 +153,23 @@ func TestBrowserSimulcastMedia(t *testing.T) {
 		}
 		// The worker counts every frame it seals; the encoder every frame
 		// of each encoding. A transform that missed an encoding would seal
-		// a third or two thirds of them.
-		a := sampleSent(t, p)
-		time.Sleep(2 * time.Second)
-		z := sampleSent(t, p)
-		d, desc := encoded(a, z)
-		video := d["q"] + d["h"] + d["f"]
-		sealed := (z.Sealed - a.Sealed) - (z.Audio - a.Audio)
-		t.Logf("in 2 s: encoded %s (%.0f), sealed video frames %.0f", desc, video, sealed)
-		if video < 60 || sealed < 0.9*video-10 || sealed > 1.1*video+10 {
-			t.Errorf("video frames sealed by the E2EE worker: %.0f, encoded by the three encodings: %.0f (%s); want equal", sealed, video, desc)
+		// a third or two thirds of them. On a busy machine the worker may
+		// lag behind the encoder for a while: a window is tried again.
+		var tries []string
+		for range 4 {
+			a := sampleSent(t, p)
+			time.Sleep(2 * time.Second)
+			z := sampleSent(t, p)
+			d, desc := encoded(a, z)
+			video := d["q"] + d["h"] + d["f"]
+			sealed := (z.Sealed - a.Sealed) - (z.Audio - a.Audio)
+			tries = append(tries, fmt.Sprintf("encoded %s (%.0f), sealed %.0f", desc, video, sealed))
+			if video >= 60 && sealed >= 0.9*video-10 && sealed <= 1.1*video+10 {
+				t.Logf("in 2 s: %s", tries[len(tries)-1])
+				return
+			}
 		}
+		t.Errorf("video frames sealed by the E2EE worker and encoded by the three encodings in 2 s: %q; want equal", tries)
 	})
 
 	layers := func(active ...string) {
