@@ -12,13 +12,16 @@ import (
 
 // newAPI builds the pion API of one client: the default codecs (so a bot can subscribe to
 // whatever a browser publishes), the default interceptors (NACK both ways, RTCP reports,
-// TWCC), no mDNS (no multicast traffic from bots), and the candidate filter of the config.
+// TWCC) with simulcast retransmissions named as such, no mDNS (no multicast traffic from
+// bots), the candidate filter and the network of the config.
 func newAPI(cfg Config) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
 	}
 	reg := &interceptor.Registry{}
+	// First: the last interceptor in the chain before the network, below the NACK responder.
+	reg.Add(repairedRIDFactory{})
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
 		return nil, fmt.Errorf("register interceptors: %w", err)
 	}

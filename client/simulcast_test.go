@@ -176,6 +176,34 @@ func TestSimulcastPLI(t *testing.T) {
 	}
 }
 
+// TestSimulcastRetransmission: a NACK on one encoding is answered on its RTX stream, which
+// names the encoding it repairs (the repaired-rtp-stream-id extension, RFC 8852 §3.2), not
+// the encoding itself: a receiver that took the RTX SSRC for a new SSRC of that encoding (as
+// pion does for an RTX packet that carries a plain rid) would read the encoding from the
+// repair stream. The repaired packet arrives again, and the encoding stays one stream.
+func TestSimulcastRetransmission(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	r := newRIDServer(t, "video-size", "simulcast")
+	joinRID(t, r, true)
+	waitFor(t, 15*time.Second, "h", func() bool { return r.counters("h", "video").packets >= 10 })
+	h := r.counters("h", "video")
+	var seq uint16
+	for s := range h.seqs {
+		seq = s
+		break
+	}
+	if err := r.nack(h.ssrc, seq); err != nil {
+		t.Fatalf("nack: %v", err)
+	}
+	waitFor(t, 5*time.Second, "the repaired packet", func() bool { return r.counters("h", "video").seqs[seq] >= 2 })
+	a := r.counters("", "audio").packets
+	waitFor(t, 5*time.Second, "200 ms more", func() bool { return r.counters("", "audio").packets >= a+10 })
+	got := r.counters("h", "video")
+	if got.tracks != 1 || len(got.ssrcs) != 1 || !got.ssrcs[uint32(h.ssrc)] {
+		t.Errorf("h: %d tracks, SSRCs %v; want one track on SSRC %d", got.tracks, got.ssrcs, h.ssrc)
+	}
+}
+
 // TestSetVideoSize: the size goes out as `video-size` to a server that lists the feature, and
 // is refused without a message to one that does not.
 func TestSetVideoSize(t *testing.T) {

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -44,6 +45,9 @@ type ridCounters struct {
 	// Since mark(): packets, key frames, and whether the first frame was a key frame.
 	sinceMark, keysSinceMark int
 	keyAfterMark             *bool
+	tracks                   int             // OnTrack calls for this RID
+	seqs                     map[uint16]int  // packets received per sequence number
+	ssrcs                    map[uint32]bool // SSRCs seen in packets read from the track
 }
 
 func newRIDServer(t *testing.T, features ...string) *ridServer {
@@ -153,9 +157,13 @@ func (r *ridServer) handle(pc *webrtc.PeerConnection, send func(any), b []byte) 
 // onTrack counts one received stream's packets and VP8 frames until it ends.
 func (r *ridServer) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	key := tr.RID() + "/" + tr.Kind().String()
-	c := &ridCounters{ssrc: tr.SSRC()}
 	r.mu.Lock()
-	r.streams[key] = c
+	c, ok := r.streams[key]
+	if !ok {
+		c = &ridCounters{ssrc: tr.SSRC(), seqs: make(map[uint16]int), ssrcs: make(map[uint32]bool)}
+		r.streams[key] = c
+	}
+	c.tracks++
 	r.mu.Unlock()
 	var vp8 codecs.VP8Packet
 	for {
@@ -166,6 +174,8 @@ func (r *ridServer) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		r.mu.Lock()
 		c.packets++
 		c.sinceMark++
+		c.seqs[p.SequenceNumber]++
+		c.ssrcs[p.SSRC] = true
 		payload, err := vp8.Unmarshal(p.Payload)
 		if tr.Kind() == webrtc.RTPCodecTypeVideo && err == nil && vp8.S == 1 && vp8.PID == 0 && len(payload) > 0 {
 			key := payload[0]&0x01 == 0
@@ -190,9 +200,20 @@ func (r *ridServer) counters(rid, kind string) ridCounters {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if c, ok := r.streams[rid+"/"+kind]; ok {
-		return *c
+		out := *c
+		out.seqs, out.ssrcs = maps.Clone(c.seqs), maps.Clone(c.ssrcs)
+		return out
 	}
 	return ridCounters{}
+}
+
+// nack asks the client to send packet seq of a received stream again.
+func (r *ridServer) nack(ssrc webrtc.SSRC, seq uint16) error {
+	r.mu.Lock()
+	pc := r.pc
+	r.mu.Unlock()
+	return pc.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: uint32(ssrc),
+		Nacks: []rtcp.NackPair{{PacketID: seq}}}})
 }
 
 // mark restarts the since-mark counts of every stream.
