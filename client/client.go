@@ -134,26 +134,6 @@ func (c *Client) connect(ctx context.Context, token string) error {
 	return nil
 }
 
-// buildSources makes the sources Config.Publish asks for, simulcast only if the server offers
-// it (welcome.features).
-func (c *Client) buildSources(w welcomeMsg) error {
-	simulcast := c.cfg.Publish.Simulcast && slices.Contains(w.Features, featureSimulcast)
-	if c.cfg.Publish.Simulcast && !simulcast {
-		c.log.Info("the server does not offer simulcast: publishing one video encoding")
-	}
-	sources, err := newSources(c.cfg, simulcast)
-	if err != nil {
-		return err
-	}
-	if c.ring != nil {
-		for _, src := range sources {
-			src.seal = c.ring.seal
-		}
-	}
-	c.sources = sources
-	return nil
-}
-
 // ParticipantID returns the ID the server gave this client in its latest `welcome`.
 func (c *Client) ParticipantID() string {
 	c.mu.Lock()

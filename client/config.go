@@ -86,7 +86,8 @@ type Config struct {
 	// during the call (copy what you keep). Tests use it to compare payloads byte for byte.
 	OnRTP func(t RemoteTrack, pkt *rtp.Packet)
 	// OnSend is called for every RTP packet the client's sources send, with the local track
-	// ID; pkt is only valid during the call.
+	// ID (for a simulcast track, the packets of all its encodings, each its own sequence);
+	// pkt is only valid during the call.
 	OnSend func(trackID string, pkt *rtp.Packet)
 	// OnRelay is called for every `relay` message, with the sender's participant ID and the
 	// opaque data. With E2EE on, the key protocol's messages (announce, key, ack, msg) are

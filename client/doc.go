@@ -9,6 +9,12 @@
 // reassembles and decrypts the frames it receives (dropping what does not decrypt, counted
 // in TrackStats) and sends and receives encrypted chat.
 //
+// With Publish.Simulcast, and a server that offers it, the camera goes out as three
+// encodings of one track (RIDs q, h and f: 160x90, 320x180 and 640x360 clips with aligned key
+// frames), each paused and resumed as the server's `layers` messages say (ActiveLayers).
+// A subscriber reports its tile sizes with SetVideoSize (from Config.OnTrackAnnounced, as a
+// browser does from ontrack) and sees the encoding it gets in TrackStats.Width and Height.
+//
 // It is the bot that integration tests and `conclave loadtest` use. It imports nothing of the
 // server side: it knows the server only through the protocol document, as a browser does.
 //
