@@ -150,6 +150,29 @@ func TestSimulcastLayers(t *testing.T) {
 	}
 }
 
+// TestSimulcastResume: a resumed session publishes the three encodings again, all active
+// until the new session's first `layers` (the old session's pauses do not carry over).
+func TestSimulcastResume(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	r := newRIDServer(t, "video-size", "simulcast")
+	c := joinRID(t, r, true)
+	id := videoID(t, c)
+	waitFor(t, 15*time.Second, "h", func() bool { return r.counters("h", "video").frames > 0 })
+	r.sendToClient(map[string]any{"type": "layers", "trackId": id, "active": []string{"q"}})
+	waitFor(t, 5*time.Second, "h paused", func() bool { return slices.Equal(c.ActiveLayers(id), []string{"q"}) })
+	r.mark()
+	c.DropSocket()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := c.Resume(ctx); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	waitFor(t, 15*time.Second, "h on the new session", func() bool {
+		h := r.counters("h", "video")
+		return h.tracks == 2 && h.sinceMark > 0 && slices.Equal(c.ActiveLayers(id), []string{"q", "h", "f"})
+	})
+}
+
 // TestSimulcastPLI: a PLI on one encoding's SSRC makes that encoding, and only it, jump to a
 // key frame. Ten PLIs in a second give about ten key frames on h; q sees at most its clip's
 // own (one every 2 s, and one at the loop).
