@@ -50,8 +50,10 @@ func acceptSimulcast(t *testing.T, sdp, mid string) string {
 	if vp8 == nil || strings.Contains(sdp, "a=fmtp:"+vp8[1]+" ") {
 		t.Fatalf("answer: want VP8 without parameters in:\n%s", sdp)
 	}
-	floor := "a=fmtp:" + vp8[1] + " x-google-min-bitrate=2200;x-google-start-bitrate=2200\r\n"
-	return strings.Replace(sdp, line, line+"a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n"+floor, 1)
+	// Every m-section of the BUNDLE group must give VP8 the same parameters.
+	rtpmap := "a=rtpmap:" + vp8[1] + " VP8/90000\r\n"
+	sdp = strings.ReplaceAll(sdp, rtpmap, rtpmap+"a=fmtp:"+vp8[1]+" x-google-min-bitrate=2200;x-google-start-bitrate=2200\r\n")
+	return strings.Replace(sdp, line, line+"a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n", 1)
 }
 
 // sendSample is what the client has sent so far.

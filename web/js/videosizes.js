@@ -3,12 +3,13 @@
  * What size each received video is shown at, for large meetings (issue
  * #7 item 7): the server can then forward only the video of tiles on
  * screen, at the resolution they need, and none for tiles off the page.
- * This module decides which `video-size` messages to send; it is wired to
- * the signaling once docs/protocol.md documents the message (until then
- * the server would answer each with an `unknown-type` error).
+ * This module decides which `video-size` messages to send; the meeting
+ * sends them only to a server whose welcome lists the feature (another
+ * would answer each with an `unknown-type` error). With simulcast the
+ * server also picks each video's encoding by them.
  *
  * Message: {"type":"video-size","trackId":…,"width":…,"height":…} in
- * device pixels; 0×0 for a track whose tile is not shown. No DOM.
+ * CSS pixels; 0×0 for a track whose tile is not shown. No DOM.
  */
 
 /** A change smaller than this share of the last size sent is not worth a message. */

@@ -206,15 +206,17 @@ export class Grid extends EventTarget {
   }
 
   /**
-   * The size a tile is shown at, in device pixels; 0×0 when it is not on
-   * screen (another page, hidden).
+   * The size a tile is shown at, in CSS pixels as docs/protocol.md asks
+   * (the server picks the simulcast encoding by it; device pixels would
+   * send a high-density screen the next larger one); 0×0 when it is not
+   * on screen (another page, hidden).
    * @param {string} key
    * @returns {{ width: number, height: number }}
    */
   tileSize(key) {
     const tile = this.#tiles.get(key);
     if (!tile || !this.#shown.has(key)) return { width: 0, height: 0 };
-    return { width: tile.el.clientWidth * devicePixelRatio, height: tile.el.clientHeight * devicePixelRatio };
+    return { width: tile.el.clientWidth, height: tile.el.clientHeight };
   }
 
   /** Keys of the tiles on screen now. */
