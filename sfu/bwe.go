@@ -33,6 +33,7 @@ const (
 	lossHigh    = 0.10                   // loss that means congestion
 	lossLow     = 0.02                   // and below which the path is clear
 	decreaseGap = 300 * time.Millisecond // one decrease per round trip or so
+	overuseRuns = 2                      // reports in a row that must show congestion
 	baseWindow  = 5 * time.Second        // one-way delay minimum is kept per window
 )
 
@@ -137,6 +138,7 @@ type bweState struct {
 	base         [2]int64 // one-way delay minimum of this window and the last
 	baseAt       time.Duration
 	updates      int
+	overuse      int // reports in a row showing congestion
 }
 
 // update folds one report's packets in.
@@ -191,9 +193,17 @@ func (s *bweState) noteDelay(owd int64, now time.Duration) {
 
 // react moves the estimate: down on congestion, up while clear.
 func (s *bweState) react(now, dt time.Duration) {
+	congested := s.queue > queueHigh || s.loss > lossHigh
+	if congested {
+		s.overuse++
+	} else {
+		s.overuse = 0
+	}
 	switch {
-	case s.queue > queueHigh || s.loss > lossHigh:
-		if now-s.lastDecrease < decreaseGap {
+	case congested:
+		// One report can be a burst, or a receiver that was busy for a
+		// moment (its arrival times are when it read the packets).
+		if s.overuse < overuseRuns || now-s.lastDecrease < decreaseGap {
 			return
 		}
 		s.lastDecrease = now

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -192,5 +193,21 @@ func TestEstimatorIgnoresUnknownAndMalformed(t *testing.T) {
 		&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 9000}}}, time.Second)
 	if e.estimate() != before {
 		t.Errorf("estimate moved from %d to %d on reports about nothing we sent", before, e.estimate())
+	}
+}
+
+func TestRecentSpeakersAreDominantOnes(t *testing.T) {
+	r := newRoom("r")
+	for _, id := range []string{"a", "b", "c", "d"} {
+		r.members[id] = &Participant{id: id}
+	}
+	for _, id := range []string{"a", "b", "a", "c", "gone", "d", "d"} {
+		r.speakers.noteRecentLocked(id)
+	}
+	if got := r.recentSpeakers(3); !slices.Equal(got, []string{"d", "c", "a"}) {
+		t.Errorf("recent 3: %v, want [d c a] (a member who left is skipped)", got)
+	}
+	if got := r.recentSpeakers(-1); got != nil {
+		t.Errorf("last-N off: %v", got)
 	}
 }

@@ -145,14 +145,14 @@ type speakerState struct {
 	active   []string
 	dominant string
 	sentAt   time.Duration
-	recent   []string // who spoke, the latest first (last-N), at most maxRecent
+	recent   []string // who was dominant, the latest first (last-N), at most maxRecent
 }
 
 // maxRecent bounds the speakers remembered for last-N.
 const maxRecent = 16
 
-// recentSpeakers returns the IDs of the n members who spoke last, the
-// latest first; none for n <= 0.
+// recentSpeakers returns the IDs of the last n members to be the
+// dominant speaker, the latest first; none for n <= 0.
 func (r *Room) recentSpeakers(n int) []string {
 	if n <= 0 {
 		return nil
@@ -171,16 +171,18 @@ func (r *Room) recentSpeakers(n int) []string {
 	return out
 }
 
-// noteRecentLocked moves the speakers of active (the latest first) to the
-// front of the recent list.
-func (st *speakerState) noteRecentLocked(active []string) {
-	for i := len(active) - 1; i >= 0; i-- {
-		id := active[i]
-		if j := slices.Index(st.recent, id); j >= 0 {
-			st.recent = slices.Delete(st.recent, j, j+1)
-		}
-		st.recent = slices.Insert(st.recent, 0, id)
+// noteRecentLocked moves a dominant speaker to the front of the recent
+// list. Only someone who spoke for dominantAfter counts: a cough or a
+// crowd of short remarks would otherwise change the list every tick, and
+// each change costs a key frame.
+func (st *speakerState) noteRecentLocked(id string) {
+	if len(st.recent) > 0 && st.recent[0] == id {
+		return
 	}
+	if j := slices.Index(st.recent, id); j >= 0 {
+		st.recent = slices.Delete(st.recent, j, j+1)
+	}
+	st.recent = slices.Insert(st.recent, 0, id)
 	if len(st.recent) > maxRecent {
 		st.recent = st.recent[:maxRecent]
 	}
@@ -272,9 +274,9 @@ func (r *Room) evalSpeakers(now time.Duration) (msg []byte, members []*Participa
 	for _, f := range found {
 		active = append(active, f.id)
 	}
-	st.noteRecentLocked(active)
 	if i := slices.IndexFunc(found, func(f speaker) bool { return now-f.since >= dominantAfter }); i >= 0 {
 		dominant = found[i].id
+		st.noteRecentLocked(dominant)
 	}
 	if r.members[dominant] == nil {
 		dominant = ""
