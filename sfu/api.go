@@ -181,6 +181,7 @@ func newSettingEngine(cfg Config, lf logging.LoggerFactory) (webrtc.SettingEngin
 	}
 	var bc *batchConn
 	if uc, ok := cfg.UDPConn.(*net.UDPConn); ok {
+		sizeSocketBuffers(uc, cfg.Logger)
 		if bc, err = newBatchConn(uc); err != nil { // batch.go: one sendmmsg per forwarded packet
 			return se, nil, fmt.Errorf("media udp socket: %w", err)
 		}
