@@ -214,6 +214,9 @@ func (t *DownTrack) switchLocked(l *layer, src *rtp.Header, payload []byte, now 
 	if t.rw.started {
 		t.rw.switchTo(src.SSRC, src.SequenceNumber, src.Timestamp, now)
 	}
+	if t.up.simulcast {
+		t.metrics.layerSwitches.Inc()
+	}
 	if t.payload[l.index] != nil {
 		if d, ok := parseVP8(payload); ok {
 			pid, _, tl0 := readVP8IDs(payload, d)

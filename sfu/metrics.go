@@ -18,6 +18,8 @@ type metrics struct {
 	keyframeRequests prometheus.Counter
 	keyframeSent     prometheus.Counter
 	keyframesSeen    prometheus.Counter
+	layerSwitches    prometheus.Counter
+	layersMessages   prometheus.Counter
 
 	joinsRefused *prometheus.CounterVec // by error code
 }
@@ -44,6 +46,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		keyframeRequests: c("keyframe_requests_total", "PLI/FIR from subscribers and keyframe needs of new subscribers."),
 		keyframeSent:     c("keyframe_requests_forwarded_total", "PLIs sent to publishers after throttling."),
 		keyframesSeen:    c("keyframes_received_total", "Video key frames publishers sent (found in the RTP payload descriptor)."),
+		layerSwitches:    c("layer_switches_total", "Changes of the simulcast encoding a subscriber receives (each at a key frame)."),
+		layersMessages:   c("layers_messages_total", "layers messages sent to publishers (pausing or resuming simulcast encodings)."),
 		joinsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "conclave", Subsystem: "sfu",
 			Name: "joins_refused_total", Help: "Joins refused, by error code."}, []string{"code"}),
 	}
@@ -52,7 +56,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, col := range []prometheus.Collector{m.rooms, m.participants, m.upTracks, m.downTracks,
 		m.packetsForwarded, m.bytesForwarded, m.packetsDropped, m.nacksReceived, m.retransmitted,
-		m.keyframeRequests, m.keyframeSent, m.keyframesSeen, m.joinsRefused} {
+		m.keyframeRequests, m.keyframeSent, m.keyframesSeen, m.layerSwitches, m.layersMessages, m.joinsRefused} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}

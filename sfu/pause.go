@@ -82,5 +82,6 @@ func (p *Participant) tendLayers(u *UpTrack, now time.Duration) {
 			active = append(active, rid)
 		}
 	}
+	p.sfu.metrics.layersMessages.Inc()
 	p.send(encode(layersOut{Type: "layers", TrackID: u.info.TrackID, Active: active}))
 }
