@@ -122,6 +122,11 @@ func waitEncoding(t *testing.T, p *testenv.Page, want []string) (sendSample, sen
 	}
 }
 
+// cameraDevice is a JavaScript expression for the device ID of the sender's camera.
+func cameraDevice(sender string) string {
+	return `(` + sender + `).track.getSettings().deviceId`
+}
+
 // connected waits for the client's connection to be up.
 func connected(p *testenv.Page) {
 	p.WaitFor(`window.conclave.pc?.connectionState === "connected"`)
@@ -212,6 +217,24 @@ func TestBrowserSimulcastMedia(t *testing.T) {
 			t.Errorf("camera encodings after the ICE restart: got %v, want [false true false]", got)
 		}
 		waitEncoding(t, p, []string{"h"})
+	})
+
+	t.Run("a camera switch keeps the layers", func(t *testing.T) {
+		// Chromium's second fake camera is a depth camera that the encoder
+		// does not take, so the switch reopens the same one: the same path
+		// (open, replaceTrack) with a new track.
+		before := testenv.Eval[string](p, `(`+sender+`).track.id`)
+		testenv.Eval[bool](p, `(() => {
+			const sel = document.getElementById("cam-switch");
+			sel.value = `+cameraDevice(sender)+`;
+			return sel.dispatchEvent(new Event("change")); })()`)
+		p.WaitFor(`(` + sender + `).track?.id !== ` + jsQuote(before) + ` && (` + sender + `).track?.readyState === "live"`)
+		if got := encodingsActive(p, sender); !slices.Equal(got, []bool{false, true, false}) {
+			t.Errorf("camera encodings after switching cameras: got %v, want [false true false]", got)
+		}
+		waitEncoding(t, p, []string{"h"})
+		layers("q", "f")
+		waitEncoding(t, p, []string{"q", "f"})
 	})
 	checkClean(t, p)
 }
