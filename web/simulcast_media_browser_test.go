@@ -185,6 +185,17 @@ func TestBrowserSimulcastMedia(t *testing.T) {
 	t.Run("layers pause and resume the encoder", func(t *testing.T) {
 		layers("q")
 		waitEncoding(t, p, []string{"q"})
+		// The test hook for tests through the real server says the same.
+		type sent struct {
+			TrackID, RID                           string
+			Active                                 bool
+			FramesEncoded, FrameWidth, FrameHeight float64
+		}
+		got := testenv.Eval[[]sent](p, `window.conclave.sentLayers()`)
+		if len(got) != 3 || got[0].TrackID != camID || got[0].RID != "q" || !got[0].Active || got[0].FrameWidth != 320 ||
+			got[0].FramesEncoded == 0 || got[1].RID != "h" || got[1].Active || got[2].RID != "f" || got[2].Active {
+			t.Errorf("sentLayers(): got %+v, want q active at 320 wide, h and f paused", got)
+		}
 		layers()
 		a, z := waitEncoding(t, p, nil)
 		if sealed := (z.Sealed - a.Sealed) - (z.Audio - a.Audio); sealed > 2 {

@@ -99,3 +99,33 @@ export class SenderLayers {
     if (changed) await this.#sender.setParameters(params);
   }
 }
+
+/**
+ * @typedef {object} SentLayer
+ * @property {string} trackId the published track
+ * @property {string} rid
+ * @property {boolean} active whether the encoding is asked for (RTCRtpEncodingParameters.active)
+ * @property {number} framesEncoded so far
+ * @property {number} frameWidth of the last frame; 0 before the first
+ * @property {number} frameHeight
+ */
+
+/**
+ * What a simulcast sender sends, encoding by encoding: for tests through
+ * the real server, which check that the encodings nobody receives pause.
+ * @param {string} trackId
+ * @param {RTCRtpSender} sender
+ * @returns {Promise<SentLayer[]>}
+ */
+export async function sentLayers(trackId, sender) {
+  /** @type {Map<string, any>} */
+  const byRID = new Map();
+  (await sender.getStats()).forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.rid) byRID.set(s.rid, s);
+  });
+  return (sender.getParameters().encodings ?? []).map((e) => {
+    const s = byRID.get(e.rid ?? '');
+    return { trackId, rid: e.rid ?? '', active: e.active !== false, framesEncoded: s?.framesEncoded ?? 0,
+      frameWidth: s?.frameWidth ?? 0, frameHeight: s?.frameHeight ?? 0 };
+  });
+}

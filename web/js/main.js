@@ -131,6 +131,8 @@ const hook = Object.freeze({
   room: () => app.meeting?.room() ?? null,
   videoSizes: () => app.meeting?.videoSizes() ?? [],
   stats: () => app.meeting?.stats() ?? Promise.resolve([]),
+  /** Our simulcast camera's encodings: each one's RID, whether it is asked for, frames encoded and size. */
+  sentLayers: () => app.meeting?.sentLayers() ?? Promise.resolve([]),
   timings: () => ({ ...(app.meeting?.timings ?? {}) }),
   hasSecret: () => app.secret !== null,
   e2ee: () => app.meeting?.e2eeStats() ?? Promise.resolve(null),

@@ -224,6 +224,11 @@ export class Meeting extends EventTarget {
     return this.#peer ? inboundStats(this.#peer) : Promise.resolve([]);
   }
 
+  /** What our simulcast camera sends, encoding by encoding. */
+  sentLayers() {
+    return this.#peer ? this.#peer.sentLayers() : Promise.resolve([]);
+  }
+
   /**
    * Everyone in the meeting as plain data, ourselves first.
    * @returns {{ id: string, name: string, self: boolean, tracks: TrackInfo[] }[]}

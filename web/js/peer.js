@@ -14,7 +14,7 @@
  *   whole session, which brings a new peer connection.
  */
 
-import { cameraEncodings, SenderLayers } from './layers.js';
+import { cameraEncodings, SenderLayers, sentLayers } from './layers.js';
 
 /** @typedef {import('./signal.js').MidTrack} MidTrack */
 /** @typedef {import('./signal.js').TrackSource} TrackSource */
@@ -180,6 +180,19 @@ export class Peer extends EventTarget {
     if (!layers) return Promise.resolve();
     this.#wanted.set(trackId, active);
     return layers.set(active);
+  }
+
+  /**
+   * What each published simulcast track sends, encoding by encoding.
+   * @returns {Promise<import('./layers.js').SentLayer[]>}
+   */
+  async sentLayers() {
+    const out = [];
+    for (const trackId of this.#layers.keys()) {
+      const sender = this.#senders.get(trackId);
+      if (sender) out.push(...(await sentLayers(trackId, sender)));
+    }
+    return out;
   }
 
   /**
