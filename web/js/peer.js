@@ -355,9 +355,12 @@ export class Peer extends EventTarget {
   }
 
   /**
-   * Applies the layers state again after a negotiation: an answer that
-   * accepts fewer encodings than offered drops some, and browsers may
-   * reset the rest.
+   * Applies the layers state again after a negotiation. Chromium sets
+   * each encoding's active flag from the remote description's simulcast
+   * attribute whenever it applies one (RFC 8853: a RID marked ~ is paused,
+   * the others active; our own offers mark the paused ones so), so an
+   * answer that lists the RIDs plainly, as after an ICE restart, would
+   * resume every encoding the server paused.
    */
   #applyLayers() {
     for (const layers of this.#layers.values()) layers.apply();
