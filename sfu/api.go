@@ -163,6 +163,11 @@ func newSettingEngine(cfg Config, lf logging.LoggerFactory) (webrtc.SettingEngin
 	se := webrtc.SettingEngine{LoggerFactory: lf}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, 2*time.Second)
+	// A client re-offers the simulcast encodings it paused (on our layers
+	// message) as "~q"; echoing the pause in the answer would make the
+	// browser pause them itself, outside the layers protocol that decides
+	// which encodings run.
+	se.SetIgnoreRidPauseForRecv(true)
 	hosts := hostIPs(cfg)
 	se.SetIncludeLoopbackCandidate(allLoopback(hosts))
 	if len(hosts) > 0 {
