@@ -12,12 +12,16 @@ import (
 
 // newAPI builds the pion API of one client: the default codecs (so a bot can subscribe to
 // whatever a browser publishes), the default interceptors (NACK both ways, RTCP reports,
-// TWCC) with simulcast retransmissions named as such, no mDNS (no multicast traffic from
+// TWCC) with simulcast retransmissions named as such, the audio level extension, no mDNS (no multicast traffic from
 // bots), the candidate filter and the network of the config.
 func newAPI(cfg Config) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
+	}
+	// The microphone's level, as browsers send it (level.go).
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register audio level: %w", err)
 	}
 	reg := &interceptor.Registry{}
 	// First: the last interceptor in the chain before the network, below the NACK responder.

@@ -26,6 +26,10 @@ type Publish struct {
 	// encodings follow the server's `layers` messages (see Client.ActiveLayers). Only with
 	// Video.
 	Simulcast bool
+	// Speaking marks the microphone's packets as voice (RFC 6464 level -30 dBov with the V
+	// bit), so the server counts the bot as a speaker; otherwise they carry the level of
+	// silence. Only with Audio.
+	Speaking bool
 }
 
 // Config describes one client. URL, Room and Name are required; the rest is optional.
@@ -131,6 +135,9 @@ func (c Config) Validate() error {
 	}
 	if c.Publish.Simulcast && !c.Publish.Video {
 		errs = append(errs, fmt.Errorf("simulcast without video: %w", ErrBadConfig))
+	}
+	if c.Publish.Speaking && !c.Publish.Audio {
+		errs = append(errs, fmt.Errorf("speaking without audio: %w", ErrBadConfig))
 	}
 	if c.Secret != nil && len(c.Secret) != 32 {
 		errs = append(errs, fmt.Errorf("secret of %d bytes, want 32: %w", len(c.Secret), ErrBadConfig))

@@ -21,6 +21,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no name", func(c *Config) { c.Name = "" }, true},
 		{"simulcast", func(c *Config) { c.Publish = Publish{Video: true, Simulcast: true} }, false},
 		{"simulcast without video", func(c *Config) { c.Publish = Publish{Audio: true, Simulcast: true} }, true},
+		{"speaking", func(c *Config) { c.Publish = Publish{Audio: true, Speaking: true} }, false},
+		{"speaking without audio", func(c *Config) { c.Publish = Publish{Video: true, Speaking: true} }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

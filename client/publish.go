@@ -78,9 +78,12 @@ func newSource(cfg Config, kind, stream, id, rid string, data []byte) (*source, 
 	}
 	mid := "pub-" + kind
 	var track localTrack
-	if rid == "" {
+	switch {
+	case kind == kindAudio:
+		track, err = newLevelTrack(codec, id, stream, cfg.Publish.Speaking)
+	case rid == "":
 		track, err = webrtc.NewTrackLocalStaticRTP(codec, id, stream)
-	} else {
+	default:
 		track, err = newRIDTrack(codec, id, stream, rid, mid)
 	}
 	if err != nil {

@@ -96,6 +96,7 @@ func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "wait after the last join before measuring")
 	fs.BoolVar(&cfg.AudioOnly, "audio-only", false, "publishers send audio only")
 	fs.BoolVar(&cfg.Simulcast, "simulcast", false, "publishers send their video as three encodings (160x90, 320x180, 640x360)")
+	fs.IntVar(&cfg.Speakers, "speakers", 0, "publishers whose audio is marked as speech (the first ones); the others are silent")
 	fs.StringVar(&tile, "tile", "320x180", "tile size WxH every bot reports for each video it shows")
 	fs.IntVar(&cfg.Visible, "visible", 0, "videos each bot shows, the first to arrive (the others are off screen); 0: all")
 	fs.StringVar(&secret, "secret", "", "room secret (32 bytes, unpadded base64url, the #k= of a meeting link); default: a random one")
@@ -131,6 +132,9 @@ func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	}
 	if cfg.Visible < 0 {
 		errs = append(errs, errors.New("--visible must not be negative"))
+	}
+	if cfg.Speakers < 0 || cfg.Speakers > cfg.Pubs {
+		errs = append(errs, errors.New("--speakers must be between 0 and --pubs"))
 	}
 	if cfg.Tile, err = parseTile(tile); err != nil {
 		errs = append(errs, err)

@@ -109,6 +109,8 @@ func TestLoadtestFlags(t *testing.T) {
 		{[]string{"--url", "https://x", "--tile", "0x180"}, "--tile"},
 		{[]string{"--url", "https://x", "--tile", "axb"}, "--tile"},
 		{[]string{"--url", "https://x", "--visible", "-1"}, "--visible"},
+		{[]string{"--url", "https://x", "--pubs", "2", "--speakers", "3"}, "--speakers"},
+		{[]string{"--url", "https://x", "--speakers", "-1"}, "--speakers"},
 		{[]string{"--url", "https://x", "--warmup", "-1s"}, "--warmup"},
 		{[]string{"--url", "https://x", "--ca", "a", "--insecure"}, "exclude"},
 		{[]string{"--url", "https://x", "--ca", "/nonexistent"}, "--ca"},
