@@ -96,7 +96,7 @@ func parse(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "wait after the last join before measuring")
 	fs.BoolVar(&cfg.AudioOnly, "audio-only", false, "publishers send audio only")
 	fs.BoolVar(&cfg.Simulcast, "simulcast", false, "publishers send their video as three encodings (160x90, 320x180, 640x360)")
-	fs.IntVar(&cfg.Speakers, "speakers", 0, "publishers whose audio is marked as speech (the first ones); the others are silent")
+	fs.IntVar(&cfg.Speakers, "speakers", 0, "publishers whose audio is marked as speech (the last to join); the others are silent")
 	fs.StringVar(&tile, "tile", "320x180", "tile size WxH every bot reports for each video it shows")
 	fs.IntVar(&cfg.Visible, "visible", 0, "videos each bot shows, the first to arrive (the others are off screen); 0: all")
 	fs.StringVar(&secret, "secret", "", "room secret (32 bytes, unpadded base64url, the #k= of a meeting link); default: a random one")

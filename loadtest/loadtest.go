@@ -35,9 +35,10 @@ type Config struct {
 	// Simulcast: publishers send their video as three encodings (when the server offers
 	// simulcast; a server without it gets one).
 	Simulcast bool
-	// Speakers is how many publishers (the first ones) send their audio marked as speech, so
-	// that the server's active speakers and last-N have someone to follow; the rest send
-	// the level of silence.
+	// Speakers is how many publishers send their audio marked as speech, so that the
+	// server's active speakers and last-N have someone to follow; the rest send the level of
+	// silence. The speakers are the last publishers to join: their videos arrive last, so
+	// they are off screen for bots that show --visible videos, which is the case last-N is for.
 	Speakers int
 	// Tile is the size every bot reports (`video-size`) for each video it shows; Visible is
 	// how many videos each bot shows, the first to arrive (0: all); the others it reports off
@@ -129,7 +130,7 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 	ccfg := client.Config{
 		URL: wsURL(cfg.URL), TLSConfig: cfg.TLS, Room: cfg.Room, Name: name,
 		Publish: client.Publish{Audio: publish, Video: publish && !cfg.AudioOnly,
-			Simulcast: publish && !cfg.AudioOnly && cfg.Simulcast, Speaking: publish && i < cfg.Speakers},
+			Simulcast: publish && !cfg.AudioOnly && cfg.Simulcast, Speaking: publish && i >= cfg.Pubs-cfg.Speakers},
 		Logger: log, Secret: cfg.Secret,
 		// Direct UDP only, loopback included: what is measured is forwarding,
 		// not the TURN relay or ICE-TCP. Without host candidates on loopback,
