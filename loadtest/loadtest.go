@@ -107,10 +107,14 @@ type bot struct {
 // first media), each retrying while the server rate-limits joins.
 func joinAll(ctx context.Context, cfg Config) ([]bot, error) {
 	total := cfg.Pubs + cfg.Subs
+	netw, err := newBufferedNet()
+	if err != nil {
+		return nil, fmt.Errorf("network interfaces: %w", err)
+	}
 	var bots []bot
 	for i := range total {
 		publish := i < cfg.Pubs
-		c, tiles, err := joinOne(ctx, cfg, i, publish)
+		c, tiles, err := joinOne(ctx, cfg, netw, i, publish)
 		if err != nil {
 			return bots, fmt.Errorf("join bot %d of %d: %w", i+1, total, err)
 		}
@@ -120,7 +124,7 @@ func joinAll(ctx context.Context, cfg Config) ([]bot, error) {
 	return bots, nil
 }
 
-func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Client, *tiler, error) {
+func joinOne(ctx context.Context, cfg Config, netw bufferedNet, i int, publish bool) (*client.Client, *tiler, error) {
 	name := fmt.Sprintf("sub-%d", i-cfg.Pubs+1)
 	if publish {
 		name = fmt.Sprintf("pub-%d", i+1)
@@ -139,6 +143,7 @@ func joinOne(ctx context.Context, cfg Config, i int, publish bool) (*client.Clie
 		ICEServers:   []webrtc.ICEServer{},
 		ICEIPFilter:  func(net.IP) bool { return true },
 		NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6},
+		Net:          netw,
 	}
 	if cfg.Tile != (Tile{}) {
 		// At the offer, not at the first packet: a server sends a simulcast video only to
