@@ -21,7 +21,10 @@ import (
 // and an allocation per packet; this costs one atomic store per packet.
 
 const (
-	sentRing = 1 << 13 // packets remembered; feedback comes every 50-100 ms
+	// sentRing is how many sent packets are remembered: feedback comes every
+	// 50-100 ms, and a subscriber of a class of 30 gets about 1,700 packets a
+	// second, so 4096 hold over two seconds.
+	sentRing = 1 << 12
 
 	bweInitial = 5_000_000   // bits/s before any feedback
 	bweMin     = 100_000     // never estimate below this

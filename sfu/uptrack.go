@@ -115,9 +115,12 @@ func (u *UpTrack) addLayer(rid string, ssrc uint32) *layer {
 	return l
 }
 
-// layerCacheSize halves the cache per layer below the top one: a lower
-// layer sends fewer packets, so fewer slots hold as many seconds.
-func layerCacheSize(size, i int) int { return size >> (maxLayers - 1 - i) }
+// layerCacheSize is the cache of a simulcast encoding: half a plain
+// video's for the top one (its maxBitrate, 1.5 Mbit/s, is about 150
+// packets a second, so 256 slots hold 1.7 s, several round trips) and
+// half again per encoding below, which sends fewer packets. A class of 30
+// simulcast cameras kept 43 MB of caches with a plain video's size on top.
+func layerCacheSize(size, i int) int { return size >> (maxLayers - i) }
 
 // layer returns the encoding at index i, nil if the track has none there.
 func (u *UpTrack) layer(i int) *layer {
