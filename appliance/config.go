@@ -34,6 +34,11 @@ type Config struct {
 
 	MetricsAddr string // --metrics; "off" disables
 
+	// LastN is --last-n: how many of the latest speakers' cameras keep
+	// flowing (lowest simulcast encoding) while off screen. 0 means the
+	// default, 3; -1 none (the flag's 0).
+	LastN int
+
 	LogFormat string // --log-format: text or json
 	LogLevel  string // --log-level: debug, info, warn, error
 }
@@ -48,6 +53,8 @@ const (
 	defaultTURNAddr        = ":3478"
 	defaultMediaUDPAddr    = ":7882"
 	defaultMetricsAddr     = "127.0.0.1:9470"
+	defaultLastN           = 3
+	maxLastN               = 100
 	defaultDataDir         = "./conclave-data"
 	addrOff                = "off"
 	logFormatText          = "text"
@@ -58,6 +65,9 @@ const (
 func (c *Config) Defaults() {
 	if c.DataDir == "" {
 		c.DataDir = defaultDataDir
+	}
+	if c.LastN == 0 {
+		c.LastN = defaultLastN
 	}
 	if c.HTTPSAddr == "" {
 		c.HTTPSAddr = defaultHTTPSAddr
@@ -125,6 +135,9 @@ func (c Config) Validate() error {
 		if ip, err := netip.ParseAddr(c.PublicIP); err != nil || ip.IsUnspecified() || ip.IsMulticast() {
 			bad("public-ip", "%q is not a usable IP address", c.PublicIP)
 		}
+	}
+	if c.LastN < -1 || c.LastN > maxLastN {
+		bad("last-n", "%d: want 0 (off) to %d", c.LastN, maxLastN)
 	}
 	switch c.LogFormat {
 	case logFormatText, logFormatJSON:

@@ -138,6 +138,49 @@ func TestParseFlagsErrors(t *testing.T) {
 	}
 }
 
+func TestLastNFlag(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  string
+		want int // Config.LastN after Defaults
+		err  bool
+	}{
+		{nil, "", defaultLastN, false},
+		{[]string{"--last-n", "5"}, "", 5, false},
+		{[]string{"--last-n", "0"}, "", -1, false},
+		{nil, "0", -1, false},
+		{[]string{"--last-n", "-2"}, "", 0, true},
+		{[]string{"--last-n", "101"}, "", 0, true},
+		{[]string{"--last-n", "many"}, "", 0, true},
+	}
+	for _, tt := range tests {
+		var cfg Config
+		err := parseFlags(serveFlags(&cfg), tt.args, func(k string) string {
+			if k == "CONCLAVE_LAST_N" {
+				return tt.env
+			}
+			return ""
+		})
+		if (err != nil) != tt.err {
+			t.Errorf("args %q env %q: error %v, want error %v", tt.args, tt.env, err, tt.err)
+			continue
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), "last-n") {
+				t.Errorf("args %q: error %v does not name the flag", tt.args, err)
+			}
+			continue
+		}
+		cfg.Defaults()
+		if cfg.LastN != tt.want {
+			t.Errorf("args %q env %q: LastN %d, want %d", tt.args, tt.env, cfg.LastN, tt.want)
+		}
+	}
+	if err := (Config{LastN: -5}).Validate(); err == nil || !strings.Contains(err.Error(), "--last-n:") {
+		t.Errorf("LastN -5: got %v, want a --last-n error", err)
+	}
+}
+
 func TestEnvName(t *testing.T) {
 	if got := EnvName("acme-ca-root"); got != "CONCLAVE_ACME_CA_ROOT" {
 		t.Fatalf("got %q, want CONCLAVE_ACME_CA_ROOT", got)

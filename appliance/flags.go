@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"conclave/appliance/internal/certs"
@@ -44,6 +45,32 @@ func (f tlsModeFlag) Set(v string) error {
 	return nil
 }
 
+// lastNFlag is --last-n: a count where 0 means none, stored in
+// Config.LastN, where 0 means the default.
+type lastNFlag struct{ n *int }
+
+func (f lastNFlag) String() string {
+	switch {
+	case f.n == nil || *f.n == 0:
+		return strconv.Itoa(defaultLastN)
+	case *f.n < 0:
+		return "0"
+	}
+	return strconv.Itoa(*f.n)
+}
+
+func (f lastNFlag) Set(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 || n > maxLastN {
+		return fmt.Errorf("want a number from 0 (off) to %d", maxLastN)
+	}
+	if n == 0 {
+		n = -1
+	}
+	*f.n = n
+	return nil
+}
+
 // serveFlags binds the serve flags to cfg. Defaults shown by --help are the
 // zero-config values; the --domain switch to 443/80 is explained in the usage.
 func serveFlags(cfg *Config) *flag.FlagSet {
@@ -63,6 +90,7 @@ func serveFlags(cfg *Config) *flag.FlagSet {
 	fs.StringVar(&cfg.MediaUDPAddr, "media-udp", defaultMediaUDPAddr, "UDP address shared by all media (ICE UDP mux)")
 	fs.StringVar(&cfg.PublicIP, "public-ip", "", "public IP of a 1:1 NAT in front of this server")
 	fs.StringVar(&cfg.MetricsAddr, "metrics", defaultMetricsAddr, "Prometheus /metrics listen address, or off")
+	fs.Var(lastNFlag{&cfg.LastN}, "last-n", "cameras of the latest speakers that keep flowing (smallest size) while off screen, so a speaker view switches at once; 0 turns it off")
 	fs.StringVar(&cfg.LogFormat, "log-format", logFormatText, "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return fs

@@ -46,6 +46,7 @@ func (a *Appliance) startMedia(ctx context.Context) error {
 		HostIPs:       hostIPs,
 		ICEServers:    a.iceServers,
 		Authorizer:    joinPolicy{a.admin},
+		LastN:         a.cfg.LastN,
 	})
 	if err != nil {
 		mediaConn.Close()
