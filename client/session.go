@@ -69,6 +69,14 @@ func newSession(c *Client, conn *websocket.Conn, w welcomeMsg) (*session, error)
 	pc.OnTrack(s.onTrack)
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		s.log.Debug("peer connection state", "state", st.String())
+		if st == webrtc.PeerConnectionStateConnected {
+			// Frames sent before the transport was up went nowhere: start with a key
+			// frame, as an encoder does when its network comes up (a receiver that
+			// got a delta frame first would have to ask for one).
+			for _, src := range c.sources {
+				src.keyframeWanted.Store(true)
+			}
+		}
 	})
 	s.mu.Lock()
 	s.wg.Add(2)
