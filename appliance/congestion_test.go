@@ -22,13 +22,18 @@ import (
 )
 
 // Limits of the congestion test (issue #8): how soon the constrained
-// subscriber must be on a lower encoding, the longest it may go without a
-// decrypted frame, and how long it is watched after the switch.
+// subscriber must be on a lower encoding, how long it is watched after the
+// switch, how many frames it must decrypt meanwhile (80 % of the clip's 15
+// a second), and the longest it may go without one. Right after the switch
+// a frame can wait for a retransmission through the full queue; the gap was
+// 0.3–1.4 s on a quiet machine and 2.0 s once in CI, with every frame
+// still arriving.
 const (
-	congestionKbit     = 500
-	congestionSwitchBy = 10 * time.Second
-	congestionMaxGap   = 2 * time.Second
-	congestionWatch    = 5 * time.Second
+	congestionKbit      = 500
+	congestionSwitchBy  = 10 * time.Second
+	congestionWatch     = 5 * time.Second
+	congestionMinFrames = 60
+	congestionMaxGap    = 3 * time.Second
 )
 
 // TestCongestionLowerLayer runs the appliance and a simulcast publisher in
@@ -151,9 +156,9 @@ func (w *watch) check(t *testing.T, before client.TrackStats) {
 		t.Errorf("S2 went back to width %d under the limit", s2.Width)
 	}
 	// The clips have a key frame every 2 s, so the watch sees at least two.
-	if s2.Decrypted <= before.Decrypted || s2.KeyFrames <= before.KeyFrames {
-		t.Errorf("S2 stopped decoding after the switch: %d → %d frames, %d → %d key frames",
-			before.Decrypted, s2.Decrypted, before.KeyFrames, s2.KeyFrames)
+	if s2.Decrypted < before.Decrypted+congestionMinFrames || s2.KeyFrames <= before.KeyFrames {
+		t.Errorf("S2 did not keep decoding after the switch: %d → %d frames (want %d more), %d → %d key frames",
+			before.Decrypted, s2.Decrypted, congestionMinFrames, before.KeyFrames, s2.KeyFrames)
 	}
 	if w.s1Off != 0 {
 		t.Errorf("S1, unconstrained, was switched to width %d", w.s1Off)
