@@ -55,6 +55,33 @@ func (a *Appliance) startMedia(ctx context.Context) error {
 	return a.startTURN(ctx, hostIPs, mediaPort)
 }
 
+// listenTURN binds --turn for UDP and TCP on one port: TURN URLs name one
+// port for both transports. With port 0 (tests) TCP takes the port UDP was
+// given, which another program may hold for TCP (CI saw it once, a busy
+// namespace's outgoing connection): then both are bound again, a few
+// times, on a new port.
+func listenTURN(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		udp, err := listenUDP("turn", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		tcpAddr := addr
+		if port == "0" {
+			tcpAddr = net.JoinHostPort(host, strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port))
+		}
+		tcp, err := listenTCP("turn", tcpAddr)
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if port != "0" || try == 4 {
+			return nil, nil, err
+		}
+	}
+}
+
 // startTURN binds --turn (UDP and TCP) and starts the TURN server; TURN over
 // TLS reaches it through the TLS-port demux.
 func (a *Appliance) startTURN(ctx context.Context, hostIPs []netip.Addr, mediaPort int) error {
@@ -62,19 +89,8 @@ func (a *Appliance) startTURN(ctx context.Context, hostIPs []netip.Addr, mediaPo
 	if _, err := a.turnSecrets.load(ctx); err != nil {
 		return fmt.Errorf("turn secret: %w", err)
 	}
-	udp, err := listenUDP("turn", a.cfg.TURNAddr)
+	udp, tcp, err := listenTURN(a.cfg.TURNAddr)
 	if err != nil {
-		return err
-	}
-	// TURN URLs name one port for both transports, so with port 0 (tests)
-	// TCP takes the port UDP was given.
-	tcpAddr := a.cfg.TURNAddr
-	if host, port, _ := net.SplitHostPort(tcpAddr); port == "0" {
-		tcpAddr = net.JoinHostPort(host, strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port))
-	}
-	tcp, err := listenTCP("turn", tcpAddr)
-	if err != nil {
-		udp.Close()
 		return err
 	}
 	a.turnAddr = tcp.Addr()

@@ -1,12 +1,14 @@
 package appliance_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"conclave/client"
 	"conclave/internal/testenv"
 )
 
@@ -85,4 +87,32 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 			t.Fatalf("%s: not within %v", what, within)
 		}
 	}
+}
+
+// TestBrowserSimulcastAfterAudioOnly: the server's first offer to a browser
+// holds only an audio track (the one other participant sends no video).
+// The browser's own offer then adds its simulcast camera, which needs the
+// RID header extension: it must be among those the server negotiated, or
+// Chromium refuses its own offer and the camera is never sent.
+func TestBrowserSimulcastAfterAudioOnly(t *testing.T) {
+	a := testenv.StartAppliance(t, testenv.Options{})
+	key := randomKey(t)
+	secret, err := base64.RawURLEncoding.DecodeString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := joinBot(t, a, "audio-first", "radio", func(c *client.Config) {
+		c.Publish = client.Publish{Audio: true}
+		c.Secret = secret
+	})
+	b := meetingBrowser(t, a)
+	pp := peerPage{name: "B", p: b.NewPage(t)}
+	pp.p.Navigate(a.URL + "/r/audio-first?name=B&autojoin=1&lang=en#k=" + key)
+	pp.p.WaitFor(`window.conclave.participants().length === 2`)
+	id := pp.selfID()
+	eventually(t, 20*time.Second, "the bot receives B's camera", func() bool {
+		return bot.Received(id, "video").Packets > 50
+	})
+	pp.p.WaitFor(encodingsJS + ` !== ""`)
+	checkPageClean(t, pp)
 }

@@ -82,8 +82,14 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 		kinds []webrtc.RTPCodecType
 	}{
 		{sdp.SDESMidURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
-		{sdp.SDESRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}},
-		{sdp.SDESRepairRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}},
+		// The RID extensions matter for video (simulcast) only, but are in
+		// every m-line we offer: a browser offers on a new m-line only the
+		// extensions our offers used (web/js/peer.js, Chrome's BUNDLE ID
+		// collisions), and Chromium refuses its own simulcast offer without
+		// RID. A server offer with only someone's audio came first (the others
+		// had no camera) and the camera was never sent.
+		{sdp.SDESRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
+		{sdp.SDESRepairRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
 		{audioLevelURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}},
 		{sdp.TransportCCURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
 		{absSendTimeURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
