@@ -15,15 +15,23 @@ import (
 	"conclave/loadtest"
 )
 
-// TestLoadtestSmoke runs the real command against the real appliance: 2
-// publishers and 2 subscribers for 3 s on loopback must lose nothing, and
-// every counter must move.
-func TestLoadtestSmoke(t *testing.T) {
+// startAppliance runs the real appliance and writes its CA root to a file
+// for --ca.
+func startAppliance(t *testing.T) (*testenv.Appliance, string) {
+	t.Helper()
 	a := testenv.StartAppliance(t, testenv.Options{})
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, a.RootPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return a, ca
+}
+
+// TestLoadtestSmoke runs the real command against the real appliance: 2
+// publishers and 2 subscribers for 3 s on loopback must lose nothing, and
+// every counter must move.
+func TestLoadtestSmoke(t *testing.T) {
+	a, ca := startAppliance(t)
 	var out, progress bytes.Buffer
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -65,11 +73,7 @@ func TestLoadtestSmoke(t *testing.T) {
 // 320x180 encoding from one with it), the hidden ones with nothing in the window (or the
 // lowest encoding, kept for recent speakers).
 func TestLoadtestSimulcastSmoke(t *testing.T) {
-	a := testenv.StartAppliance(t, testenv.Options{})
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, a.RootPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	a, ca := startAppliance(t)
 	var out, progress bytes.Buffer
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
