@@ -1,6 +1,8 @@
 package client
 
 import (
+	"conclave/sframe"
+
 	"slices"
 	"strings"
 	"sync"
@@ -74,7 +76,7 @@ type recvCounter struct {
 
 // frame looks at one whole (decrypted) video frame: a key frame sets the picture size.
 func (r *recvCounter) frame(f []byte) {
-	if w, h, ok := vp8KeyFrameSize(f); ok {
+	if w, h, ok := sframe.VP8KeyFrameSize(f); ok {
 		r.size.Store(uint32(w)<<16 | uint32(h))
 		r.keyFrames.Add(1)
 	}

@@ -3,6 +3,8 @@ package sfu
 import (
 	"strings"
 
+	"conclave/sframe"
+
 	"github.com/pion/webrtc/v4"
 )
 
@@ -86,21 +88,15 @@ func parseVP8(payload []byte) (d vp8Desc, ok bool) {
 }
 
 // vp8KeyframeSize reads the width and height of a VP8 key frame from its
-// first packet: the frame header's 3-byte tag, the start code 9d 01 2a,
-// then 14-bit width and height, little endian (RFC 6386 section 9.1). All
-// ten bytes are in the clear part of an end-to-end encrypted frame.
+// first packet: after the payload descriptor, the frame header's ten bytes
+// that E2EE leaves clear (sframe.VP8KeyFrameSize).
 func vp8KeyframeSize(payload []byte) (width, height uint32, ok bool) {
 	d, ok := parseVP8(payload)
 	if !ok || !d.start {
 		return 0, 0, false
 	}
-	f := payload[d.size:]
-	if len(f) < 10 || f[0]&0x01 != 0 || f[3] != 0x9d || f[4] != 0x01 || f[5] != 0x2a {
-		return 0, 0, false
-	}
-	width = uint32(f[6]) | uint32(f[7]&0x3f)<<8
-	height = uint32(f[8]) | uint32(f[9]&0x3f)<<8
-	return width, height, width > 0 && height > 0
+	w, h, ok := sframe.VP8KeyFrameSize(payload[d.size:])
+	return uint32(w), uint32(h), ok
 }
 
 // vp9Keyframe reads the VP9 payload descriptor only (draft-ietf-payload-vp9
