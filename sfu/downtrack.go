@@ -132,18 +132,13 @@ func (t *DownTrack) detach() {
 	}
 }
 
-// setVisible pauses the down-track while the subscriber shows no tile for
-// it, and resumes it (from a key frame it asks the publisher for) once the
-// tile is back, on the encoding at index layer. Safe from any goroutine.
-func (t *DownTrack) setVisible(visible bool, layer int) {
-	if !visible {
-		t.mu.Lock()
-		t.target.Store(-1)
-		t.cur.Store(-1)
-		t.mu.Unlock()
-		return
-	}
-	t.setTarget(layer)
+// hide stops the down-track while the subscriber shows no tile for it;
+// setTarget resumes it (from a key frame). Safe from any goroutine.
+func (t *DownTrack) hide() {
+	t.mu.Lock()
+	t.target.Store(-1)
+	t.cur.Store(-1)
+	t.mu.Unlock()
 }
 
 // setTarget makes the encoding at index i the one to forward, from its next

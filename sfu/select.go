@@ -143,7 +143,16 @@ type wanted struct {
 // selectLayers fits this subscriber's videos into its estimate.
 func (p *Participant) selectLayers(now time.Duration) {
 	budget := int64(p.bwe.estimate())
-	recent := p.room.recentSpeakers(p.sfu.cfg.LastN)
+	// The room's speakers, read (under its lock) only if a hidden simulcast
+	// camera asks: most ticks of most participants need nothing of them.
+	var recent []string
+	read := false
+	isRecent := func(id string) bool {
+		if !read {
+			recent, read = p.room.recentSpeakers(p.sfu.cfg.LastN), true
+		}
+		return slices.Contains(recent, id)
+	}
 	var want []wanted
 	for u, sub := range p.subs {
 		shown := sub.tileW != 0 && sub.tileH != 0
@@ -160,10 +169,10 @@ func (p *Participant) selectLayers(now time.Duration) {
 			}
 		case shown:
 			want = append(want, wanted{sub: sub, up: u, max: u.forWidth(tile, now), area: tile * tile})
-		case u.info.Source == "camera" && slices.Contains(recent, u.participantID):
+		case u.info.Source == "camera" && isRecent(u.participantID):
 			want = append(want, wanted{sub: sub, up: u, max: u.lowest(now)})
 		default:
-			sub.down.setVisible(false, 0)
+			sub.down.hide()
 		}
 	}
 	slices.SortFunc(want, func(a, b wanted) int {

@@ -290,3 +290,53 @@ func TestSimulcastLayerFollowsTileSize(t *testing.T) {
 	waitLayer(t, r, 0, 5*time.Second)
 	checkContinuity(t, r.framesFrom(max(from-1, 0)))
 }
+
+// TestLastNKeepsRecentSpeakerFlowing: a hidden simulcast camera keeps
+// arriving in its lowest encoding while its publisher is among the last
+// dominant speakers, and stops when it is not (LastN off).
+func TestLastNKeepsRecentSpeakerFlowing(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lastN int
+		flows bool
+	}{{"recent speaker", 3, true}, {"last-N off", -1, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, url := newTestSFU(t, Config{LastN: tt.lastN})
+			pub := dialPeer(t, url, "lastn", "ada", "")
+			sub := dialPeer(t, url, "lastn", "bob", "")
+			src := pub.publishSimulcast(t)
+			var r *received
+			eventually(t, 10*time.Second, "bob receives ada's video", func() bool {
+				r = sub.track(pub.id, "video-ada")
+				return r != nil
+			})
+			waitLayer(t, r, 2, 10*time.Second) // unknown tile: the 640-wide one
+			// Ada has been the dominant speaker (set as the speaker loop would).
+			room := s.room("lastn")
+			room.mu.Lock()
+			room.speakers.noteRecentLocked(pub.id)
+			room.mu.Unlock()
+			sub.videoSize("video-ada", 0, 0)
+			if !tt.flows {
+				n := r.frameCount()
+				eventually(t, 5*time.Second, "no frames for the hidden tile", func() bool {
+					m := r.frameCount()
+					time.Sleep(500 * time.Millisecond)
+					return r.frameCount() == m && m-n < 30
+				})
+				return
+			}
+			// Pausing follows layers messages, as a browser would.
+			m := pub.waitEvent(10*time.Second, "layers [q]", func(m serverMsg) bool {
+				return m.Type == "layers" && len(m.Active) == 1 && m.Active[0] == "q"
+			})
+			src.setActive(m.Active)
+			waitLayer(t, r, 0, 10*time.Second)
+			n := r.frameCount()
+			time.Sleep(time.Second)
+			if got := r.frameCount() - n; got < 20 {
+				t.Errorf("%d frames of the hidden recent speaker in 1 s, want about 30", got)
+			}
+		})
+	}
+}

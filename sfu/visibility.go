@@ -44,7 +44,11 @@ func (p *Participant) onVideoSize(m videoSizeMsg) {
 			simulcast = true
 			continue
 		}
-		sub.down.setVisible(m.Width > 0 && m.Height > 0, 0)
+		if m.Width > 0 && m.Height > 0 {
+			sub.down.setTarget(0) // the only encoding
+		} else {
+			sub.down.hide()
+		}
 	}
 	if simulcast {
 		p.selectLayers(p.sfu.now())

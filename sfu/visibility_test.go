@@ -38,7 +38,7 @@ func TestHiddenVideoPausesAndResumesOnAKeyFrame(t *testing.T) {
 		t.Fatalf("before hiding: %d packets, last seq %d", sinks[0].n, sinks[0].header.SequenceNumber)
 	}
 
-	downs[0].setVisible(false, 0)
+	downs[0].hide()
 	for range 5 {
 		send(false)
 	}
@@ -51,7 +51,7 @@ func TestHiddenVideoPausesAndResumesOnAKeyFrame(t *testing.T) {
 	}
 
 	asked := counterValue(t, u.metrics.keyframeRequests)
-	downs[0].setVisible(true, 0)
+	downs[0].setTarget(0)
 	send(false) // a delta frame: not decodable after the pause, held back
 	if sinks[0].n != 2 {
 		t.Errorf("resumed on a delta frame: %d packets", sinks[0].n)
